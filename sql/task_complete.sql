@@ -1,0 +1,39 @@
+-- task_complete.sql: record successful attempts, a batch at a time, and unblock dependents.
+-- Fenced by the attempt token: a late result from a lost lease matches no row and changes nothing,
+-- and `completed` is written once.
+-- The caller runs task_unblock_dependents.sql next, in the same transaction but as a second
+-- statement: its fresh snapshot sees a dependent inserted while this statement waited on a row
+-- lock (task_insert.sql locks dependencies FOR SHARE), which this statement's snapshot cannot.
+-- Rows are locked in id order first so batches and inserts never deadlock on each other.
+-- Writes one task.executed audit row per task, in the same statement.
+-- Params: $1 ids uuid[], $2 attempt tokens uuid[], $3 outputs jsonb[], $4 worker_id text
+WITH locked AS (
+  SELECT t.id
+  FROM autonomous_tasks t
+  WHERE t.id = ANY($1::uuid[])
+  ORDER BY t.id
+  FOR UPDATE
+), done AS (
+  UPDATE autonomous_tasks t
+  SET status = 'completed',
+      completed_at = now(),
+      output_data = d.output,
+      error_message = NULL,
+      locked_by = NULL,
+      lease_expires_at = NULL,
+      updated_at = now()
+  FROM unnest($1::uuid[], $2::uuid[], $3::jsonb[]) AS d(id, token, output)
+  WHERE t.id = d.id
+    AND t.id IN (SELECT id FROM locked)
+    AND t.attempt_token = d.token
+    AND t.status = 'in_progress'
+  RETURNING t.id, t.workspace_id, t.assigned_agent, t.retry_count, t.started_at
+), audit AS (
+  INSERT INTO audit_logs (workspace_id, action, resource, resource_id, agent, status, details)
+  SELECT workspace_id, 'task.executed', 'autonomous_tasks', id, $4, 'completed',
+         jsonb_build_object('assigned_agent', assigned_agent,
+                            'retry_count', retry_count,
+                            'duration_ms', round(extract(epoch FROM now() - started_at) * 1000))
+  FROM done
+)
+SELECT id, workspace_id, assigned_agent FROM done;

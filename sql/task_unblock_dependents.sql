@@ -1,0 +1,32 @@
+-- task_unblock_dependents.sql: after task_complete.sql, in the same transaction. Each queued task
+-- that depends on a just-completed task loses one unmet dependency per completed dependency; the
+-- ones that reach 0 become ready now (next_run_at raised to now(), so it reads "ready since") and
+-- one NOTIFY wakes idle workers. Dependents are locked in id order so two batches completing
+-- overlapping dependencies cannot deadlock.
+-- Params: $1 completed task ids uuid[]
+WITH dependents AS (
+  SELECT dep.id, count(*)::int AS n
+  FROM unnest($1::uuid[]) AS done(id)
+  JOIN autonomous_tasks dep ON dep.depends_on <> '{}' AND dep.depends_on @> ARRAY[done.id]
+  WHERE dep.status = 'queued'
+  GROUP BY dep.id
+), locked AS (
+  SELECT t.id, dp.n
+  FROM autonomous_tasks t
+  JOIN dependents dp ON dp.id = t.id
+  ORDER BY t.id
+  FOR UPDATE OF t
+), unblocked AS (
+  UPDATE autonomous_tasks t
+  SET unmet_deps = greatest(t.unmet_deps - l.n, 0),
+      next_run_at = CASE WHEN t.unmet_deps - l.n <= 0 THEN greatest(t.next_run_at, now())
+                         ELSE t.next_run_at END
+  FROM locked l
+  WHERE t.id = l.id
+  RETURNING t.id, t.unmet_deps
+), wake AS (
+  SELECT pg_notify('taskfleet_ready', 'unblocked') AS sent
+  WHERE EXISTS (SELECT 1 FROM unblocked WHERE unmet_deps = 0)
+)
+SELECT (SELECT count(*) FROM unblocked WHERE unmet_deps = 0)::bigint AS unblocked,
+       (SELECT count(*) FROM wake)::bigint AS woke;

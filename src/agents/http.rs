@@ -1,0 +1,143 @@
+//! The real agent call (contract section 4): `POST` to the registered URL with
+//! `{task_id, workspace_id, task_type, description, input, attempt}`, a JWT signed with
+//! `TASKFLEET_AGENT_SECRET` (claims `sub` = task id, `workspace_id`, `agent`, `exp`) and
+//! `Idempotency-Key: <task_id>`, bounded by the task timeout.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use jsonwebtoken::{EncodingKey, Header};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::{Executor, Outcome, Registry, outcome};
+use crate::queue::ClaimedTask;
+
+/// Claims of the JWT an agent receives; agents verify it with the shared secret.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct AgentClaims {
+    pub sub: Uuid,
+    pub workspace_id: Uuid,
+    pub agent: String,
+    pub iat: i64,
+    pub exp: i64,
+}
+
+/// The JSON body an agent receives.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct AgentRequest {
+    pub task_id: Uuid,
+    pub workspace_id: Uuid,
+    pub task_type: String,
+    pub description: String,
+    pub input: Value,
+    pub attempt: i32,
+}
+
+pub struct HttpAgents {
+    client: reqwest::Client,
+    registry: Registry,
+    key: EncodingKey,
+    timeout: Duration,
+}
+
+impl HttpAgents {
+    /// `max_idle` keeps that many connections per agent host open for reuse.
+    pub fn new(secret: &str, timeout: Duration, max_idle: usize) -> anyhow::Result<Self> {
+        crate::install_crypto_provider();
+        let client = reqwest::Client::builder()
+            .pool_max_idle_per_host(max_idle)
+            .tcp_nodelay(true)
+            .build()?;
+        Ok(Self {
+            client,
+            registry: Registry::default(),
+            key: EncodingKey::from_secret(secret.as_bytes()),
+            timeout,
+        })
+    }
+
+    fn token(&self, task: &ClaimedTask) -> Result<String, jsonwebtoken::errors::Error> {
+        let now = Utc::now().timestamp();
+        let claims = AgentClaims {
+            sub: task.id,
+            workspace_id: task.workspace_id,
+            agent: task.assigned_agent.clone(),
+            iat: now,
+            // Valid for the whole attempt plus clock skew, never much longer.
+            exp: now + self.timeout.as_secs() as i64 + 60,
+        };
+        jsonwebtoken::encode(&Header::default(), &claims, &self.key)
+    }
+
+    async fn call(&self, task: &ClaimedTask) -> Outcome {
+        let url = match self.registry.url_for(&task.assigned_agent) {
+            Ok(url) => url,
+            Err(e) => {
+                return Outcome::Unavailable {
+                    error: e.to_string(),
+                };
+            }
+        };
+        let token = match self.token(task) {
+            Ok(t) => t,
+            Err(e) => return outcome::transport(&format!("cannot sign agent token: {e}")),
+        };
+        let body = AgentRequest {
+            task_id: task.id,
+            workspace_id: task.workspace_id,
+            task_type: task.task_type.clone(),
+            description: task.task_description.clone(),
+            input: task.input_data.0.clone(),
+            attempt: task.attempt(),
+        };
+        let sent = self
+            .client
+            .post(&url)
+            .bearer_auth(token)
+            .header("Idempotency-Key", task.id.to_string())
+            .json(&body)
+            .send()
+            .await;
+        let response = match sent {
+            Ok(r) => r,
+            Err(e) => return outcome::transport(&error_chain(&e)),
+        };
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        match response.bytes().await {
+            Ok(bytes) => outcome::classify(status, retry_after.as_deref(), &bytes, Utc::now()),
+            Err(e) => outcome::transport(&error_chain(&e)),
+        }
+    }
+}
+
+impl Executor for HttpAgents {
+    async fn execute(&self, task: &ClaimedTask) -> Outcome {
+        match tokio::time::timeout(self.timeout, self.call(task)).await {
+            Ok(outcome) => outcome,
+            Err(_) => outcome::timeout(self.timeout),
+        }
+    }
+
+    fn registry(&self) -> Option<&Registry> {
+        Some(&self.registry)
+    }
+}
+
+/// reqwest's Display hides the cause ("error sending request"); the chain says what happened.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}

@@ -1,0 +1,38 @@
+//! The audit trail's vocabulary. Rows are written by the same SQL statement as the state change
+//! they record (see `sql/`), so a change and its `audit_logs` row always commit together; this
+//! module names the actions so Rust, SQL and tests agree on them.
+
+/// `audit_logs.resource` for task rows.
+pub const TASKS: &str = "autonomous_tasks";
+
+/// One audit action per state change (contract section 8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Created,
+    Started,
+    Executed,
+    RetryScheduled,
+    Deferred,
+    Reclaimed,
+    Released,
+    Failed,
+    Cancelled,
+    Retried,
+}
+
+impl Action {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Action::Created => "task.created",
+            Action::Started => "task.started",
+            Action::Executed => "task.executed",
+            Action::RetryScheduled => "task.retry_scheduled",
+            Action::Deferred => "task.deferred",
+            Action::Reclaimed => "task.reclaimed",
+            Action::Released => "task.released",
+            Action::Failed => "task.failed",
+            Action::Cancelled => "task.cancelled",
+            Action::Retried => "task.retried",
+        }
+    }
+}

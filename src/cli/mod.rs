@@ -1,0 +1,97 @@
+//! The `taskfleet` subcommands: clap types here, one file per subcommand.
+
+mod agents;
+mod migrate;
+mod token;
+mod worker;
+mod workspaces;
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "taskfleet",
+    version,
+    about = "Postgres-native task orchestrator"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Apply migrations/ (idempotent; safe to run from two pods at once).
+    Migrate(migrate::Args),
+    /// Run one stateless worker until SIGTERM/SIGINT, then drain.
+    Worker(worker::Args),
+    /// Manage the agent registry.
+    #[command(subcommand)]
+    Agents(agents::Command),
+    /// Manage workspaces (tenants).
+    #[command(subcommand)]
+    Workspaces(workspaces::Command),
+    /// Print an API bearer token signed with TASKFLEET_JWT_SECRET.
+    Token(token::Args),
+}
+
+/// Parses the command line. Help and version print and exit 0; a bad flag prints clap's first
+/// line (what is wrong) plus a pointer to --help, and exits 2.
+pub fn parse() -> Result<Cli, ExitCode> {
+    Cli::try_parse().map_err(|e| {
+        use clap::error::ErrorKind;
+        match e.kind() {
+            ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+                let _ = e.print();
+                ExitCode::SUCCESS
+            }
+            _ => {
+                let rendered = e.render().to_string();
+                let first = rendered
+                    .lines()
+                    .next()
+                    .unwrap_or("error: invalid arguments");
+                eprintln!("{first} (see --help)");
+                ExitCode::from(2)
+            }
+        }
+    })
+}
+
+pub async fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Migrate(args) => migrate::run(args).await,
+        Command::Worker(args) => worker::run(args).await,
+        Command::Agents(cmd) => agents::run(cmd).await,
+        Command::Workspaces(cmd) => workspaces::run(cmd).await,
+        Command::Token(args) => token::run(args),
+    }
+}
+
+/// Resolves on SIGTERM or SIGINT (Ctrl-C).
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutdown signal received");
+}

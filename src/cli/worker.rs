@@ -1,0 +1,33 @@
+//! `taskfleet worker`
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use anyhow::Result;
+
+use crate::agents::http::HttpAgents;
+use crate::config::{DbArgs, WorkerArgs};
+use crate::{db, telemetry, worker};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    db: DbArgs,
+    #[command(flatten)]
+    worker: WorkerArgs,
+}
+
+pub async fn run(args: Args) -> Result<()> {
+    let url = db::database_url(args.db.database_url)?;
+    let secret = args.worker.agent_secret()?;
+    let cfg = args.worker.to_config();
+    let metrics = telemetry::metrics();
+    let ready = Arc::new(AtomicBool::new(false));
+    if let Some(addr) = args.worker.metrics_addr {
+        worker::health::serve(addr, ready.clone(), metrics).await?;
+    }
+    // Claims, the finisher, heartbeat and reaper share the pool; LISTEN has its own connection.
+    let pool = db::connect(&url, 4).await?;
+    let executor = Arc::new(HttpAgents::new(&secret, cfg.task_timeout, cfg.concurrency)?);
+    worker::run(pool, cfg, executor, super::shutdown_signal(), ready).await
+}

@@ -1,0 +1,55 @@
+//! Postgres access: connecting with actionable errors, migrations, and the `sql/` statements.
+//!
+//! Nothing outside `queue` (and the CLI's registry commands) runs statements; they all come from
+//! [`sql`], one const per file in `sql/`.
+
+pub mod migrate;
+pub mod sql;
+
+use std::time::Duration;
+
+use anyhow::{Context, Result, anyhow};
+use sqlx::ConnectOptions;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+
+/// Reads `DATABASE_URL`, with the fix in the message when it is missing.
+pub fn database_url(value: Option<String>) -> Result<String> {
+    match value {
+        Some(url) if !url.trim().is_empty() => Ok(url),
+        _ => Err(anyhow!(
+            "DATABASE_URL is not set: export DATABASE_URL=postgres://USER@HOST:5432/DB"
+        )),
+    }
+}
+
+/// Opens a pool of at most `max` connections and checks the database answers, so a wrong host
+/// fails at startup with one line instead of at the first task.
+pub async fn connect(url: &str, max: u32) -> Result<PgPool> {
+    let options: PgConnectOptions = url
+        .parse()
+        .with_context(|| "DATABASE_URL is not a valid postgres:// URL".to_string())?;
+    let options = options
+        .application_name("taskfleet")
+        .log_statements(tracing::log::LevelFilter::Trace);
+    let target = format!("{}:{}", options.get_host(), options.get_port());
+    // One direct connection first: a pool's error is "timed out", this one says why
+    // (connection refused, unknown database, bad password).
+    let probe = tokio::time::timeout(Duration::from_secs(10), options.connect()).await;
+    match probe {
+        Ok(Ok(conn)) => drop(conn),
+        Ok(Err(e)) => {
+            return Err(anyhow!(
+                "cannot connect to the database at {target} (DATABASE_URL): {e}"
+            ));
+        }
+        Err(_) => {
+            return Err(anyhow!(
+                "cannot connect to the database at {target} (DATABASE_URL): no answer within 10 s"
+            ));
+        }
+    }
+    Ok(PgPoolOptions::new()
+        .max_connections(max)
+        .acquire_timeout(Duration::from_secs(30))
+        .connect_lazy_with(options))
+}

@@ -1,0 +1,30 @@
+//! The `taskfleet` binary: parse the command line, set up logging, run the subcommand, and turn
+//! any error into one `error: ...` line on stderr.
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = match taskfleet::cli::parse() {
+        Ok(cli) => cli,
+        Err(code) => return code,
+    };
+    taskfleet::telemetry::init_logging();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(taskfleet::cli::run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // One line: the message and its causes, no backtrace.
+            eprintln!("error: {}", format!("{e:#}").replace('\n', " "));
+            ExitCode::FAILURE
+        }
+    }
+}

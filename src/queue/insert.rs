@@ -1,0 +1,45 @@
+//! Enqueueing: a batch of new tasks in one statement (`task_insert.sql`).
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+use sqlx::PgExecutor;
+use sqlx::types::Json;
+use uuid::Uuid;
+
+/// A task to enqueue. `id` is chosen by the caller so a batch can depend on its own earlier
+/// members (decomposition builds its DAG this way).
+#[derive(Debug, Clone, Serialize)]
+pub struct NewTask {
+    pub id: Uuid,
+    pub workspace_id: Uuid,
+    pub contact_id: Option<Uuid>,
+    pub strategy_id: Option<Uuid>,
+    pub task_description: String,
+    pub task_type: String,
+    pub assigned_agent: String,
+    pub priority: i32,
+    pub depends_on: Vec<Uuid>,
+    pub input_data: Value,
+    pub max_retries: i32,
+    /// None = ready now.
+    pub next_run_at: Option<DateTime<Utc>>,
+}
+
+/// Inserts the batch as `queued` with one `task.created` audit row each; wakes idle workers when
+/// any is ready now. Returns (id, unmet dependency count) per task.
+pub async fn insert(
+    db: impl PgExecutor<'_>,
+    actor: &str,
+    tasks: &[NewTask],
+) -> Result<Vec<(Uuid, i32)>, sqlx::Error> {
+    if tasks.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<(Uuid, i32, i64)> = sqlx::query_as(crate::db::sql::TASK_INSERT)
+        .bind(Json(tasks))
+        .bind(actor)
+        .fetch_all(db)
+        .await?;
+    Ok(rows.into_iter().map(|(id, unmet, _)| (id, unmet)).collect())
+}

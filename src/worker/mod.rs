@@ -1,0 +1,291 @@
+//! `taskfleet worker`: one stateless worker of the fleet.
+//!
+//! One loop ([`run`]) that claims ready tasks in batches while slots are free, waking on NOTIFY
+//! (`taskfleet_ready`), on this worker's own retry timers, when an attempt ends, and on a slow
+//! poll as fallback. Each claimed task runs as its own tokio task holding a slot; outcomes go to
+//! the [`finisher`], which writes them in batches. Beside it: heartbeat, lease reaper and agent
+//! registry sync ([`background`]). On shutdown it stops claiming, lets attempts finish up to the
+//! task timeout, releases the rest to `queued` and returns.
+
+pub mod background;
+pub mod finisher;
+pub mod health;
+pub mod inflight;
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use sqlx::PgPool;
+use sqlx::postgres::PgListener;
+use tokio::sync::{Semaphore, mpsc};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use crate::agents::{Executor, Outcome};
+use crate::queue::{self, AGENTS_CHANNEL, ClaimFilter, ClaimedTask, READY_CHANNEL};
+use crate::schedule::retry::RetryPolicy;
+use background::{RegistrySync, SharedRegistrySync};
+use finisher::{Finish, Finisher};
+use inflight::{Abandon, Attempt, Inflight};
+
+/// Everything a worker needs to know; built from `TASKFLEET_*` by the CLI, or directly by the
+/// demo and the benchmark.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// Written to `locked_by` and the audit rows; unique per process.
+    pub id: String,
+    /// Slots: attempts run at once.
+    pub concurrency: usize,
+    pub task_timeout: Duration,
+    pub lease: Duration,
+    pub retry: RetryPolicy,
+    /// Fallback poll when no NOTIFY arrives.
+    pub poll_interval: Duration,
+    /// How far TASK_004 (agent unavailable) pushes `next_run_at`.
+    pub agent_retry_delay: Duration,
+}
+
+/// A unique worker id: `HOSTNAME` (the pod name on Kubernetes), the pid and a random suffix.
+pub fn default_worker_id() -> String {
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|| "worker".into());
+    let suffix = &uuid::Uuid::new_v4().simple().to_string()[..6];
+    format!("{host}-{}-{suffix}", std::process::id())
+}
+
+/// Runs a worker until `shutdown` resolves, then drains. `ready` flips to true once the worker
+/// is connected and listening (what `/healthz` reports).
+pub async fn run<E: Executor>(
+    pool: PgPool,
+    cfg: WorkerConfig,
+    executor: Arc<E>,
+    shutdown: impl Future<Output = ()>,
+    ready: Arc<AtomicBool>,
+) -> Result<()> {
+    let mut listener = PgListener::connect_with(&pool)
+        .await
+        .context("cannot open the LISTEN connection")?;
+    listener
+        .listen_all([READY_CHANNEL, AGENTS_CHANNEL])
+        .await
+        .context("LISTEN failed")?;
+    let registry_sync: SharedRegistrySync = Arc::new(RegistrySync::new(pool.clone()));
+    if let Some(registry) = executor.registry() {
+        registry_sync.reload(registry).await.context(
+            "cannot load the agent registry (is the schema migrated? run `taskfleet migrate`)",
+        )?;
+    }
+
+    let (wake_tx, mut wake_rx) = mpsc::unbounded_channel();
+    let (finisher, finisher_task) = finisher::spawn(pool.clone(), cfg.clone(), wake_tx);
+    let inflight = Inflight::default();
+    let stop_background = CancellationToken::new();
+    let background = spawn_background(&pool, &cfg, &inflight, &stop_background);
+
+    ready.store(true, Ordering::Release);
+    metrics::gauge!("taskfleet_worker_up").set(1.0);
+    tracing::info!(worker_id = %cfg.id, concurrency = cfg.concurrency, "worker started");
+
+    let slots = Arc::new(Semaphore::new(cfg.concurrency));
+    let mut attempts = JoinSet::new();
+    let mut wakes: BinaryHeap<Reverse<Instant>> = BinaryHeap::new();
+    let mut poll = tokio::time::interval(cfg.poll_interval);
+    poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let ctx = Arc::new(AttemptCtx {
+        executor,
+        finisher,
+        inflight: inflight.clone(),
+        registry_sync,
+    });
+    let filter = ClaimFilter::default();
+    // Whether the last claim filled every free slot: then more work is probably waiting, and a
+    // freed slot should claim again without waiting for a NOTIFY.
+    let mut backlog = true;
+    let mut want_claim = true;
+    tokio::pin!(shutdown);
+
+    loop {
+        if want_claim && slots.available_permits() > 0 {
+            want_claim = false;
+            let free = slots.available_permits();
+            let started = Instant::now();
+            match queue::claim(&pool, &cfg.id, free, cfg.lease, &filter).await {
+                Ok(tasks) => {
+                    metrics::histogram!("taskfleet_claim_latency_seconds")
+                        .record(started.elapsed().as_secs_f64());
+                    metrics::counter!("taskfleet_tasks_claimed_total")
+                        .increment(tasks.len() as u64);
+                    backlog = tasks.len() == free;
+                    for task in tasks {
+                        let Ok(permit) = slots.clone().try_acquire_owned() else {
+                            break;
+                        };
+                        let ctx = ctx.clone();
+                        attempts.spawn(async move {
+                            ctx.run_attempt(task).await;
+                            drop(permit);
+                        });
+                    }
+                    metrics::gauge!("taskfleet_tasks_in_flight").set(inflight.len() as f64);
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "claim failed");
+                    backlog = false;
+                }
+            }
+        }
+        let next_wake = wakes.peek().map(|w| w.0);
+        tokio::select! {
+            biased;
+            _ = &mut shutdown => break,
+            Some(_) = attempts.join_next(), if !attempts.is_empty() => want_claim = backlog,
+            notification = listener.recv() => match notification {
+                Ok(n) if n.channel() == AGENTS_CHANNEL => {
+                    if let Some(registry) = ctx.executor.registry() {
+                        let _ = ctx.registry_sync.reload(registry).await;
+                    }
+                }
+                Ok(_) => want_claim = true,
+                Err(e) => {
+                    // PgListener reconnects on the next recv; the poll covers the gap.
+                    tracing::warn!(error = %e, "LISTEN connection lost; reconnecting");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                    want_claim = true;
+                }
+            },
+            Some(at) = wake_rx.recv() => wakes.push(Reverse(at)),
+            _ = tokio::time::sleep_until(next_wake.unwrap_or_else(Instant::now).into()), if next_wake.is_some() => {
+                let now = Instant::now();
+                while wakes.peek().is_some_and(|w| w.0 <= now) {
+                    wakes.pop();
+                }
+                want_claim = true;
+            }
+            _ = poll.tick() => want_claim = true,
+        }
+    }
+
+    tracing::info!(in_flight = inflight.len(), "draining: no new claims");
+    drain(&mut attempts, &inflight, cfg.task_timeout).await;
+    drop(ctx);
+    let _ = finisher_task.await;
+    stop_background.cancel();
+    for task in background {
+        let _ = task.await;
+    }
+    metrics::gauge!("taskfleet_worker_up").set(0.0);
+    tracing::info!("worker stopped");
+    Ok(())
+}
+
+/// Lets attempts finish for up to `grace`, then abandons the rest, which release their tasks.
+async fn drain(attempts: &mut JoinSet<()>, inflight: &Inflight, grace: Duration) {
+    let deadline = tokio::time::Instant::now() + grace;
+    while !attempts.is_empty() {
+        match tokio::time::timeout_at(deadline, attempts.join_next()).await {
+            Ok(_) => {}
+            Err(_) => {
+                tracing::warn!(
+                    in_flight = inflight.len(),
+                    "grace period over; releasing unfinished tasks"
+                );
+                inflight.abandon_all(Abandon::Shutdown);
+                while attempts.join_next().await.is_some() {}
+            }
+        }
+    }
+}
+
+fn spawn_background(
+    pool: &PgPool,
+    cfg: &WorkerConfig,
+    inflight: &Inflight,
+    stop: &CancellationToken,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    let heartbeat = {
+        let (pool, cfg, inflight) = (pool.clone(), cfg.clone(), inflight.clone());
+        let period = (cfg.lease / 3).max(Duration::from_millis(100));
+        tokio::spawn(background::every(period, stop.clone(), move || {
+            let (pool, cfg, inflight) = (pool.clone(), cfg.clone(), inflight.clone());
+            async move { background::heartbeat_once(&pool, &cfg, &inflight).await }
+        }))
+    };
+    let reaper = {
+        let (pool, cfg) = (pool.clone(), cfg.clone());
+        let period = queue::reaper_interval(cfg.lease);
+        tokio::spawn(background::every(period, stop.clone(), move || {
+            let (pool, cfg) = (pool.clone(), cfg.clone());
+            async move {
+                background::reap_once(&pool, &cfg).await;
+            }
+        }))
+    };
+    vec![heartbeat, reaper]
+}
+
+/// What every attempt shares.
+struct AttemptCtx<E> {
+    executor: Arc<E>,
+    finisher: Finisher,
+    inflight: Inflight,
+    registry_sync: SharedRegistrySync,
+}
+
+impl<E: Executor> AttemptCtx<E> {
+    async fn run_attempt(&self, task: ClaimedTask) {
+        let span = tracing::info_span!("attempt", task_id = %task.id, workspace_id = %task.workspace_id,
+            attempt = task.attempt(), agent = %task.assigned_agent);
+        let attempt = self.inflight.start(task.lease());
+        let started = Instant::now();
+        let outcome = async {
+            tokio::select! {
+                outcome = self.execute(&task) => Some(outcome),
+                _ = attempt.cancel.cancelled() => None,
+            }
+        }
+        .instrument(span.clone())
+        .await;
+        match (outcome, attempt.reason()) {
+            (Some(outcome), Abandon::None) => {
+                self.finisher
+                    .finish(task, Finish::Outcome(outcome), started)
+                    .await
+            }
+            (_, Abandon::Shutdown) => self.finisher.finish(task, Finish::Released, started).await,
+            // The lease is gone: the row belongs to someone else now; write nothing.
+            _ => span.in_scope(|| tracing::info!("attempt abandoned: lease lost")),
+        }
+        self.forget(&attempt);
+    }
+
+    /// Runs the executor; an agent that looks unregistered triggers one registry reload first,
+    /// so a just-registered agent never costs a TASK_004 deferral.
+    async fn execute(&self, task: &ClaimedTask) -> Outcome {
+        let outcome = self.executor.execute(task).await;
+        if let (Outcome::Unavailable { .. }, Some(registry)) = (&outcome, self.executor.registry())
+        {
+            if self
+                .registry_sync
+                .reload_if_older(registry, Duration::from_secs(1))
+                .await
+            {
+                return self.executor.execute(task).await;
+            }
+        }
+        outcome
+    }
+
+    fn forget(&self, attempt: &Attempt) {
+        self.inflight.finish(attempt.lease.task_id);
+    }
+}
