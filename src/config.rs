@@ -57,6 +57,11 @@ pub struct WorkerArgs {
     #[arg(long, env = "TASKFLEET_AGENT_RETRY_SECS", default_value_t = 30)]
     pub agent_retry_secs: u64,
 
+    /// On SIGTERM, how long in-flight attempts may run before they are released back to
+    /// queued (default: the task timeout). Keep the pod's termination grace period above it.
+    #[arg(long, env = "TASKFLEET_SHUTDOWN_GRACE_SECS")]
+    pub shutdown_grace_secs: Option<u64>,
+
     /// Worker id written to locked_by and audit rows (default: HOSTNAME-pid-random).
     #[arg(long, env = "TASKFLEET_WORKER_ID")]
     pub worker_id: Option<String>,
@@ -82,6 +87,9 @@ impl WorkerArgs {
             },
             poll_interval: Duration::from_millis(self.poll_interval_ms),
             agent_retry_delay: Duration::from_secs(self.agent_retry_secs),
+            shutdown_grace: Duration::from_secs(
+                self.shutdown_grace_secs.unwrap_or(self.task_timeout_secs),
+            ),
         }
     }
 }

@@ -5,7 +5,7 @@
 //! poll as fallback. Each claimed task runs as its own tokio task holding a slot; outcomes go to
 //! the [`finisher`], which writes them in batches. Beside it: heartbeat, lease reaper and agent
 //! registry sync ([`background`]). On shutdown it stops claiming, lets attempts finish up to the
-//! task timeout, releases the rest to `queued` and returns.
+//! shutdown grace (the task timeout by default), releases the rest to `queued` and returns.
 
 pub mod background;
 pub mod finisher;
@@ -49,6 +49,8 @@ pub struct WorkerConfig {
     pub poll_interval: Duration,
     /// How far TASK_004 (agent unavailable) pushes `next_run_at`.
     pub agent_retry_delay: Duration,
+    /// On shutdown, how long attempts may still run before they are released to `queued`.
+    pub shutdown_grace: Duration,
 }
 
 /// A unique worker id: `HOSTNAME` (the pod name on Kubernetes), the pid and a random suffix.
@@ -176,7 +178,7 @@ pub async fn run<E: Executor>(
     }
 
     tracing::info!(in_flight = inflight.len(), "draining: no new claims");
-    drain(&mut attempts, &inflight, cfg.task_timeout).await;
+    drain(&mut attempts, &inflight, cfg.shutdown_grace).await;
     drop(ctx);
     let _ = finisher_task.await;
     stop_background.cancel();
