@@ -23,6 +23,7 @@ pub struct TestDb {
 
 impl TestDb {
     pub fn new(pool: PgPool) -> Self {
+        taskfleet::install_crypto_provider(); // for the harness's own reqwest calls
         let o = pool.connect_options();
         let url = format!(
             "postgres://{}@{}:{}/{}?sslmode=disable",

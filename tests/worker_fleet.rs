@@ -1,0 +1,216 @@
+//! Real `taskfleet worker` processes against real loopback agents: exactly-once under a fleet,
+//! crash recovery, backoff, failure classes, drain on SIGTERM.
+
+mod common;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use jsonwebtoken::{DecodingKey, Validation};
+use serde_json::json;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use common::agent::{Reply, TestAgent};
+use common::procs::WorkerProc;
+use common::{AGENT_SECRET, TestDb, new_task};
+use taskfleet::agents::http::AgentClaims;
+
+const MINUTE: Duration = Duration::from_secs(60);
+
+#[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
+async fn three_workers_run_a_thousand_tasks_exactly_once(pool: PgPool) {
+    let db = TestDb::new(pool);
+    let agent = TestAgent::always(Reply::Ok(json!({"ok": true}))).await;
+    db.register_agent("content-generator", &agent.url).await;
+    let ws = db.workspace().await;
+    let mut workers = Vec::new();
+    for _ in 0..3 {
+        workers.push(WorkerProc::start(&db, &[("TASKFLEET_CONCURRENCY", "5")]).await);
+    }
+    let tasks: Vec<_> = (0..1000).map(|_| new_task(ws, "content-generator")).collect();
+    let ids = db.insert(&tasks).await;
+
+    db.wait_count("SELECT count(*) FROM autonomous_tasks WHERE status = 'completed'", 1000, 2 * MINUTE)
+        .await;
+
+    let mut per_task: HashMap<Uuid, usize> = HashMap::new();
+    let key = DecodingKey::from_secret(AGENT_SECRET.as_bytes());
+    for call in agent.calls() {
+        *per_task.entry(call.task_id).or_default() += 1;
+        assert_eq!(call.idempotency_key, Some(call.task_id.to_string()));
+        assert_eq!(call.attempt, 1);
+        let token = call.authorization.as_deref().unwrap().strip_prefix("Bearer ").unwrap();
+        let claims = jsonwebtoken::decode::<AgentClaims>(token, &key, &Validation::default())
+            .unwrap()
+            .claims;
+        assert_eq!((claims.sub, claims.workspace_id), (call.task_id, ws));
+        assert_eq!(claims.agent, "content-generator");
+        assert_eq!(call.body["task_type"], "content");
+    }
+    assert_eq!(per_task.len(), 1000);
+    assert!(per_task.values().all(|&n| n == 1), "an agent call was duplicated");
+    for id in ids.iter().take(20) {
+        assert_eq!(db.audit_actions(*id).await, ["task.created", "task.started", "task.executed"]);
+    }
+    let executed = db
+        .count("SELECT count(*) FROM audit_logs WHERE action = 'task.executed'")
+        .await;
+    assert_eq!(executed, 1000);
+    let workers_used = db
+        .count("SELECT count(DISTINCT agent) FROM audit_logs WHERE action = 'task.started'")
+        .await;
+    assert_eq!(workers_used, 3, "every worker of the fleet should have claimed work");
+    let metrics = workers[0].metrics_text().await;
+    assert!(metrics.contains("taskfleet_tasks_claimed_total"), "{metrics}");
+    assert!(metrics.contains("taskfleet_claim_latency_seconds_bucket"), "{metrics}");
+}
+
+#[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
+async fn a_killed_worker_task_is_reclaimed_and_completed_once(pool: PgPool) {
+    let db = TestDb::new(pool);
+    // The first call hangs (the worker dies during it); later calls succeed.
+    let agent = TestAgent::scripted(vec![Reply::Hang, Reply::Ok(json!({"second": true}))]).await;
+    db.register_agent("content-generator", &agent.url).await;
+    let ws = db.workspace().await;
+    let env = [("TASKFLEET_LEASE_SECS", "2"), ("TASKFLEET_BACKOFF_BASE_MS", "50")];
+    let mut first = WorkerProc::start(&db, &env).await;
+    let id = db.insert(&[new_task(ws, "content-generator")]).await[0];
+    let start = std::time::Instant::now();
+    while agent.calls_for(id).is_empty() {
+        assert!(start.elapsed() < MINUTE, "the agent was never called");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    first.kill9();
+
+    db.wait_count("SELECT count(*) FROM stuck_tasks", 1, MINUTE).await;
+    let _second = WorkerProc::start(&db, &env).await;
+    let row = db.wait_status(id, "completed", MINUTE).await;
+    assert_eq!(row.retry_count, 1, "the reclaim counts as a retry");
+    assert_eq!(row.output_data, Some(json!({"second": true})));
+    let calls = agent.calls_for(id);
+    assert_eq!(calls.iter().map(|c| c.attempt).collect::<Vec<_>>(), vec![1, 2]);
+    let actions = db.audit_actions(id).await;
+    assert_eq!(
+        actions,
+        ["task.created", "task.started", "task.reclaimed", "task.started", "task.executed"]
+    );
+}
+
+#[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
+async fn transient_failures_back_off_exponentially_then_succeed(pool: PgPool) {
+    let db = TestDb::new(pool);
+    let agent = TestAgent::scripted(vec![Reply::Status(503), Reply::Status(503), Reply::Ok(json!({}))]).await;
+    db.register_agent("email-agent", &agent.url).await;
+    let ws = db.workspace().await;
+    let _w = WorkerProc::start(&db, &[("TASKFLEET_BACKOFF_BASE_MS", "200")]).await;
+    let id = db.insert(&[new_task(ws, "email-agent")]).await[0];
+    let row = db.wait_status(id, "completed", MINUTE).await;
+    assert_eq!(row.retry_count, 2);
+    assert_eq!(row.error_message, None, "a completed task carries no error");
+    let calls = agent.calls_for(id);
+    assert_eq!(calls.iter().map(|c| c.attempt).collect::<Vec<_>>(), vec![1, 2, 3]);
+    // base * 2^n plus at most 10 % jitter, and a little for the claim and the HTTP call.
+    for (i, want_ms) in [(1, 400u64), (2, 800)] {
+        let gap = calls[i].at - calls[i - 1].at;
+        let want = Duration::from_millis(want_ms);
+        assert!(gap >= want, "gap {i} was {gap:?}, want at least {want:?}");
+        assert!(gap < want * 11 / 10 + Duration::from_millis(500), "gap {i} was {gap:?}");
+    }
+    let actions = db.audit_actions(id).await;
+    assert_eq!(actions.iter().filter(|a| *a == "task.retry_scheduled").count(), 2);
+}
+
+#[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
+async fn failure_classes_follow_the_contract(pool: PgPool) {
+    let db = TestDb::new(pool);
+    let bad_request = TestAgent::always(Reply::Status(400)).await;
+    let unavailable = TestAgent::always(Reply::Status(503)).await;
+    let slow_down = TestAgent::scripted(vec![Reply::RetryAfter("1"), Reply::Ok(json!({}))]).await;
+    let hangs = TestAgent::always(Reply::Hang).await;
+    db.register_agent("bad-request", &bad_request.url).await;
+    db.register_agent("unavailable", &unavailable.url).await;
+    db.register_agent("slow-down", &slow_down.url).await;
+    db.register_agent("hangs", &hangs.url).await;
+    let ws = db.workspace().await;
+    let _w = WorkerProc::start(
+        &db,
+        &[("TASKFLEET_BACKOFF_BASE_MS", "20"), ("TASKFLEET_TASK_TIMEOUT_SECS", "1")],
+    )
+    .await;
+    let permanent = new_task(ws, "bad-request");
+    let exhausted = new_task(ws, "unavailable");
+    let limited = new_task(ws, "slow-down");
+    let mut timeout = new_task(ws, "hangs");
+    timeout.max_retries = 0;
+    let unknown = new_task(ws, "not-deployed-yet");
+    db.insert(&[permanent.clone(), exhausted.clone(), limited.clone(), timeout.clone(), unknown.clone()])
+        .await;
+
+    // 400: failed at once, no retry.
+    let row = db.wait_status(permanent.id, "failed", MINUTE).await;
+    assert_eq!(row.retry_count, 0);
+    assert!(row.error_message.as_deref().unwrap().starts_with("HTTP 400"), "{row:?}");
+    assert_eq!(bad_request.calls().len(), 1);
+
+    // Always 503: 1 + max_retries attempts, then TASK_005 with retry_count = max_retries.
+    let row = db.wait_status(exhausted.id, "failed", MINUTE).await;
+    assert_eq!(row.retry_count, 3);
+    assert!(row.error_message.as_deref().unwrap().starts_with("TASK_005"), "{row:?}");
+    assert_eq!(unavailable.calls().iter().map(|c| c.attempt).collect::<Vec<_>>(), vec![1, 2, 3, 4]);
+
+    // 429 with Retry-After: 1 waits at least a second although the backoff is 40 ms.
+    db.wait_status(limited.id, "completed", MINUTE).await;
+    let calls = slow_down.calls();
+    assert!(calls[1].at - calls[0].at >= Duration::from_secs(1), "{:?}", calls[1].at - calls[0].at);
+
+    // Timeout: TASK_008, a transient failure (here with no retries left).
+    let row = db.wait_status(timeout.id, "failed", MINUTE).await;
+    let error = row.error_message.unwrap();
+    assert!(error.starts_with("TASK_005") && error.contains("TASK_008"), "{error}");
+
+    // Unknown agent: TASK_004, still queued, pushed out, no retry consumed.
+    let row = db.task(unknown.id).await;
+    assert_eq!(row.status, "queued");
+    assert_eq!(row.retry_count, 0);
+    assert!(row.error_message.as_deref().unwrap().starts_with("TASK_004"), "{row:?}");
+    assert!(row.next_run_at > chrono::Utc::now() + chrono::TimeDelta::seconds(10));
+    assert!(db.audit_actions(unknown.id).await.contains(&"task.deferred".to_string()));
+}
+
+#[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
+async fn sigterm_lets_running_tasks_finish_then_exits_zero(pool: PgPool) {
+    let db = TestDb::new(pool);
+    let agent = TestAgent::always(Reply::After(Duration::from_millis(800), Box::new(Reply::Ok(json!({}))))).await;
+    db.register_agent("content-generator", &agent.url).await;
+    let ws = db.workspace().await;
+    let mut w = WorkerProc::start(&db, &[]).await;
+    let id = db.insert(&[new_task(ws, "content-generator")]).await[0];
+    while agent.calls().is_empty() {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    w.sigterm();
+    let status = w.wait_exit(MINUTE).await;
+    assert!(status.success(), "{status}");
+    assert_eq!(db.task(id).await.status, "completed");
+}
+
+#[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
+async fn sigterm_releases_what_outlives_the_grace_period(pool: PgPool) {
+    let db = TestDb::new(pool);
+    let agent = TestAgent::always(Reply::Hang).await;
+    db.register_agent("content-generator", &agent.url).await;
+    let ws = db.workspace().await;
+    let mut w = WorkerProc::start(&db, &[("TASKFLEET_SHUTDOWN_GRACE_SECS", "1")]).await;
+    let id = db.insert(&[new_task(ws, "content-generator")]).await[0];
+    while agent.calls().is_empty() {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    w.sigterm();
+    let status = w.wait_exit(MINUTE).await;
+    assert!(status.success(), "{status}");
+    let row = db.task(id).await;
+    assert_eq!((row.status.as_str(), row.retry_count), ("queued", 0));
+    assert_eq!(row.locked_by, None);
+    assert_eq!(db.audit_actions(id).await.last().unwrap(), "task.released");
+}
