@@ -35,9 +35,15 @@ async fn every_sql_file_is_named_in_code_and_prepares(pool: PgPool) {
         .filter(|n| n.ends_with(".sql"))
         .collect();
     let named: BTreeSet<String> = sql::ALL.iter().map(|(f, _)| f.to_string()).collect();
-    assert_eq!(on_disk, named, "every sql/ file needs a const in src/db/sql.rs");
+    assert_eq!(
+        on_disk, named,
+        "every sql/ file needs a const in src/db/sql.rs"
+    );
     for (file, text) in sql::ALL {
-        assert!(text.starts_with(&format!("-- {file}")), "{file} must open with its header");
+        assert!(
+            text.starts_with(&format!("-- {file}")),
+            "{file} must open with its header"
+        );
         pool.prepare(sqlx::SqlSafeStr::into_sql_str(*text))
             .await
             .unwrap_or_else(|e| panic!("{file} does not prepare: {e}"));
@@ -73,7 +79,10 @@ async fn claim_takes_a_batch_in_priority_then_age_order(pool: PgPool) {
         assert_eq!(row.status, "in_progress");
         assert_eq!(row.locked_by.as_deref(), Some("w1"));
         assert!(row.started_at.is_some());
-        assert_eq!(db.audit_actions(t.id).await, ["task.created", "task.started"]);
+        assert_eq!(
+            db.audit_actions(t.id).await,
+            ["task.created", "task.started"]
+        );
     }
     // A second worker gets the rest, never the future task nor what w1 holds.
     let rest: Vec<Uuid> = claim(&db, "w2", 10).await.iter().map(|t| t.id).collect();
@@ -110,16 +119,29 @@ async fn a_stale_attempt_token_changes_nothing(pool: PgPool) {
         .await
         .unwrap();
     assert!(late.is_empty());
-    assert!(queue::heartbeat(&db.pool, "w1", &[first.lease()], LEASE).await.unwrap().is_empty());
+    assert!(
+        queue::heartbeat(&db.pool, "w1", &[first.lease()], LEASE)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let fail = queue::Failure {
         lease: first.lease(),
         error: "late".into(),
         action: taskfleet::audit::Action::Failed,
         details: json!({}),
     };
-    assert!(queue::fail(&db.pool, "w1", &[fail]).await.unwrap().is_empty());
+    assert!(
+        queue::fail(&db.pool, "w1", &[fail])
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let row = db.task(id).await;
-    assert_eq!((row.status.as_str(), row.locked_by.as_deref()), ("in_progress", Some("w2")));
+    assert_eq!(
+        (row.status.as_str(), row.locked_by.as_deref()),
+        ("in_progress", Some("w2"))
+    );
 
     // The current attempt completes, once.
     let done = queue::complete(&db.pool, "w2", &[(second.lease(), json!({"from": "w2"}))])
@@ -135,7 +157,13 @@ async fn a_stale_attempt_token_changes_nothing(pool: PgPool) {
     assert_eq!(row.output_data, Some(json!({"from": "w2"})));
     assert_eq!(
         db.audit_actions(id).await,
-        ["task.created", "task.started", "task.reclaimed", "task.started", "task.executed"]
+        [
+            "task.created",
+            "task.started",
+            "task.reclaimed",
+            "task.started",
+            "task.executed"
+        ]
     );
 }
 
@@ -174,23 +202,37 @@ async fn a_chain_runs_in_order_and_blocked_tasks_names_the_unmet_dependency(pool
     c.priority = 10;
     db.insert(&[a.clone(), b.clone(), c.clone()]).await;
 
-    let blocked: Vec<(Uuid, Vec<Uuid>)> =
-        sqlx::query_as("SELECT id, unmet_dependencies FROM blocked_tasks ORDER BY unmet_dependencies")
-            .fetch_all(&db.pool)
-            .await
-            .unwrap();
+    let blocked: Vec<(Uuid, Vec<Uuid>)> = sqlx::query_as(
+        "SELECT id, unmet_dependencies FROM blocked_tasks ORDER BY unmet_dependencies",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
     let mut want = vec![(b.id, vec![a.id]), (c.id, vec![b.id])];
     want.sort_by_key(|(_, deps)| deps.clone());
     assert_eq!(blocked, want);
 
     for (step, expect) in [a.id, b.id, c.id].into_iter().enumerate() {
-        let ready: Vec<Uuid> = sqlx::query_scalar("SELECT id FROM ready_tasks").fetch_all(&db.pool).await.unwrap();
+        let ready: Vec<Uuid> = sqlx::query_scalar("SELECT id FROM ready_tasks")
+            .fetch_all(&db.pool)
+            .await
+            .unwrap();
         assert_eq!(ready, vec![expect], "step {step}");
         let got = claim(&db, "w", 10).await;
-        assert_eq!(got.iter().map(|t| t.id).collect::<Vec<_>>(), vec![expect], "step {step}");
-        queue::complete(&db.pool, "w", &[(got[0].lease(), json!({}))]).await.unwrap();
+        assert_eq!(
+            got.iter().map(|t| t.id).collect::<Vec<_>>(),
+            vec![expect],
+            "step {step}"
+        );
+        queue::complete(&db.pool, "w", &[(got[0].lease(), json!({}))])
+            .await
+            .unwrap();
     }
-    assert_eq!(db.count("SELECT count(*) FROM autonomous_tasks WHERE status = 'completed'").await, 3);
+    assert_eq!(
+        db.count("SELECT count(*) FROM autonomous_tasks WHERE status = 'completed'")
+            .await,
+        3
+    );
 }
 
 #[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
@@ -203,12 +245,15 @@ async fn a_diamond_waits_for_both_branches(pool: PgPool) {
     right.depends_on = vec![top.id];
     let mut bottom = new_task(ws, "x");
     bottom.depends_on = vec![left.id, right.id, left.id]; // a repeated id counts once
-    db.insert(&[top.clone(), left.clone(), right.clone(), bottom.clone()]).await;
+    db.insert(&[top.clone(), left.clone(), right.clone(), bottom.clone()])
+        .await;
     assert_eq!(db.task(bottom.id).await.unmet_deps, 2);
 
     let t = claim(&db, "w", 10).await;
     assert_eq!(t.len(), 1);
-    queue::complete(&db.pool, "w", &[(t[0].lease(), json!({}))]).await.unwrap();
+    queue::complete(&db.pool, "w", &[(t[0].lease(), json!({}))])
+        .await
+        .unwrap();
     let branches = claim(&db, "w", 10).await;
     let mut ids: Vec<Uuid> = branches.iter().map(|t| t.id).collect();
     ids.sort();
@@ -217,19 +262,27 @@ async fn a_diamond_waits_for_both_branches(pool: PgPool) {
     assert_eq!(ids, want);
 
     let l = branches.iter().find(|t| t.id == left.id).unwrap();
-    queue::complete(&db.pool, "w", &[(l.lease(), json!({}))]).await.unwrap();
-    let unmet: Vec<Uuid> = sqlx::query_scalar("SELECT unnest(unmet_dependencies) FROM blocked_tasks WHERE id = $1")
-        .bind(bottom.id)
-        .fetch_all(&db.pool)
+    queue::complete(&db.pool, "w", &[(l.lease(), json!({}))])
         .await
         .unwrap();
+    let unmet: Vec<Uuid> =
+        sqlx::query_scalar("SELECT unnest(unmet_dependencies) FROM blocked_tasks WHERE id = $1")
+            .bind(bottom.id)
+            .fetch_all(&db.pool)
+            .await
+            .unwrap();
     assert_eq!(unmet, vec![right.id]);
     assert!(claim(&db, "w", 10).await.is_empty());
 
     let r = branches.iter().find(|t| t.id == right.id).unwrap();
-    queue::complete(&db.pool, "w", &[(r.lease(), json!({}))]).await.unwrap();
+    queue::complete(&db.pool, "w", &[(r.lease(), json!({}))])
+        .await
+        .unwrap();
     let last = claim(&db, "w", 10).await;
-    assert_eq!(last.iter().map(|t| t.id).collect::<Vec<_>>(), vec![bottom.id]);
+    assert_eq!(
+        last.iter().map(|t| t.id).collect::<Vec<_>>(),
+        vec![bottom.id]
+    );
 }
 
 /// A dependency completing while a dependent is being inserted: whichever commits first, the
@@ -277,14 +330,23 @@ async fn a_dependent_inserted_during_completion_is_not_lost(pool: PgPool) {
     let mut d = new_task(ws, "x");
     d.depends_on = vec![c.id];
     let mut tx = db.pool.begin().await.unwrap();
-    queue::insert(&mut *tx, "t", std::slice::from_ref(&d)).await.unwrap();
+    queue::insert(&mut *tx, "t", std::slice::from_ref(&d))
+        .await
+        .unwrap();
     let pool = db.pool.clone();
-    let complete = tokio::spawn(async move { queue::complete(&pool, "w", &[(cc.lease(), json!({}))]).await.unwrap() });
+    let complete = tokio::spawn(async move {
+        queue::complete(&pool, "w", &[(cc.lease(), json!({}))])
+            .await
+            .unwrap()
+    });
     tokio::time::sleep(Duration::from_millis(300)).await;
     tx.commit().await.unwrap();
     assert_eq!(complete.await.unwrap(), vec![c.id]);
     assert_eq!(db.task(d.id).await.unmet_deps, 0, "order 2");
-    let ready: Vec<Uuid> = sqlx::query_scalar("SELECT id FROM ready_tasks").fetch_all(&db.pool).await.unwrap();
+    let ready: Vec<Uuid> = sqlx::query_scalar("SELECT id FROM ready_tasks")
+        .fetch_all(&db.pool)
+        .await
+        .unwrap();
     assert!(ready.contains(&b.id) && ready.contains(&d.id), "{ready:?}");
 }
 
@@ -293,7 +355,8 @@ async fn queue_summary_counts_by_status_per_workspace(pool: PgPool) {
     let db = TestDb::new(pool);
     let ws = db.workspace().await;
     let other = db.workspace().await;
-    db.insert(&[new_task(ws, "x"), new_task(ws, "x"), new_task(other, "x")]).await;
+    db.insert(&[new_task(ws, "x"), new_task(ws, "x"), new_task(other, "x")])
+        .await;
     let t = claim(&db, "w", 1).await.remove(0);
     let (total, queued, in_progress, ready): (i64, i64, i64, i64) = sqlx::query_as(
         "SELECT total, queued, in_progress, ready FROM queue_summary WHERE workspace_id = $1",
@@ -303,5 +366,8 @@ async fn queue_summary_counts_by_status_per_workspace(pool: PgPool) {
     .await
     .unwrap();
     let mine = if t.workspace_id == ws { 2 } else { 1 };
-    assert_eq!((total, queued, in_progress, ready), (mine, mine - 1, 1, mine - 1));
+    assert_eq!(
+        (total, queued, in_progress, ready),
+        (mine, mine - 1, 1, mine - 1)
+    );
 }

@@ -28,11 +28,17 @@ async fn three_workers_run_a_thousand_tasks_exactly_once(pool: PgPool) {
     for _ in 0..3 {
         workers.push(WorkerProc::start(&db, &[("TASKFLEET_CONCURRENCY", "5")]).await);
     }
-    let tasks: Vec<_> = (0..1000).map(|_| new_task(ws, "content-generator")).collect();
+    let tasks: Vec<_> = (0..1000)
+        .map(|_| new_task(ws, "content-generator"))
+        .collect();
     let ids = db.insert(&tasks).await;
 
-    db.wait_count("SELECT count(*) FROM autonomous_tasks WHERE status = 'completed'", 1000, 2 * MINUTE)
-        .await;
+    db.wait_count(
+        "SELECT count(*) FROM autonomous_tasks WHERE status = 'completed'",
+        1000,
+        2 * MINUTE,
+    )
+    .await;
 
     let mut per_task: HashMap<Uuid, usize> = HashMap::new();
     let key = DecodingKey::from_secret(AGENT_SECRET.as_bytes());
@@ -40,7 +46,12 @@ async fn three_workers_run_a_thousand_tasks_exactly_once(pool: PgPool) {
         *per_task.entry(call.task_id).or_default() += 1;
         assert_eq!(call.idempotency_key, Some(call.task_id.to_string()));
         assert_eq!(call.attempt, 1);
-        let token = call.authorization.as_deref().unwrap().strip_prefix("Bearer ").unwrap();
+        let token = call
+            .authorization
+            .as_deref()
+            .unwrap()
+            .strip_prefix("Bearer ")
+            .unwrap();
         let claims = jsonwebtoken::decode::<AgentClaims>(token, &key, &Validation::default())
             .unwrap()
             .claims;
@@ -49,9 +60,15 @@ async fn three_workers_run_a_thousand_tasks_exactly_once(pool: PgPool) {
         assert_eq!(call.body["task_type"], "content");
     }
     assert_eq!(per_task.len(), 1000);
-    assert!(per_task.values().all(|&n| n == 1), "an agent call was duplicated");
+    assert!(
+        per_task.values().all(|&n| n == 1),
+        "an agent call was duplicated"
+    );
     for id in ids.iter().take(20) {
-        assert_eq!(db.audit_actions(*id).await, ["task.created", "task.started", "task.executed"]);
+        assert_eq!(
+            db.audit_actions(*id).await,
+            ["task.created", "task.started", "task.executed"]
+        );
     }
     let executed = db
         .count("SELECT count(*) FROM audit_logs WHERE action = 'task.executed'")
@@ -60,10 +77,19 @@ async fn three_workers_run_a_thousand_tasks_exactly_once(pool: PgPool) {
     let workers_used = db
         .count("SELECT count(DISTINCT agent) FROM audit_logs WHERE action = 'task.started'")
         .await;
-    assert_eq!(workers_used, 3, "every worker of the fleet should have claimed work");
+    assert_eq!(
+        workers_used, 3,
+        "every worker of the fleet should have claimed work"
+    );
     let metrics = workers[0].metrics_text().await;
-    assert!(metrics.contains("taskfleet_tasks_claimed_total"), "{metrics}");
-    assert!(metrics.contains("taskfleet_claim_latency_seconds_bucket"), "{metrics}");
+    assert!(
+        metrics.contains("taskfleet_tasks_claimed_total"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("taskfleet_claim_latency_seconds_bucket"),
+        "{metrics}"
+    );
 }
 
 #[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
@@ -73,7 +99,10 @@ async fn a_killed_worker_task_is_reclaimed_and_completed_once(pool: PgPool) {
     let agent = TestAgent::scripted(vec![Reply::Hang, Reply::Ok(json!({"second": true}))]).await;
     db.register_agent("content-generator", &agent.url).await;
     let ws = db.workspace().await;
-    let env = [("TASKFLEET_LEASE_SECS", "2"), ("TASKFLEET_BACKOFF_BASE_MS", "50")];
+    let env = [
+        ("TASKFLEET_LEASE_SECS", "2"),
+        ("TASKFLEET_BACKOFF_BASE_MS", "50"),
+    ];
     let mut first = WorkerProc::start(&db, &env).await;
     let id = db.insert(&[new_task(ws, "content-generator")]).await[0];
     let start = std::time::Instant::now();
@@ -83,24 +112,39 @@ async fn a_killed_worker_task_is_reclaimed_and_completed_once(pool: PgPool) {
     }
     first.kill9();
 
-    db.wait_count("SELECT count(*) FROM stuck_tasks", 1, MINUTE).await;
+    db.wait_count("SELECT count(*) FROM stuck_tasks", 1, MINUTE)
+        .await;
     let _second = WorkerProc::start(&db, &env).await;
     let row = db.wait_status(id, "completed", MINUTE).await;
     assert_eq!(row.retry_count, 1, "the reclaim counts as a retry");
     assert_eq!(row.output_data, Some(json!({"second": true})));
     let calls = agent.calls_for(id);
-    assert_eq!(calls.iter().map(|c| c.attempt).collect::<Vec<_>>(), vec![1, 2]);
+    assert_eq!(
+        calls.iter().map(|c| c.attempt).collect::<Vec<_>>(),
+        vec![1, 2]
+    );
     let actions = db.audit_actions(id).await;
     assert_eq!(
         actions,
-        ["task.created", "task.started", "task.reclaimed", "task.started", "task.executed"]
+        [
+            "task.created",
+            "task.started",
+            "task.reclaimed",
+            "task.started",
+            "task.executed"
+        ]
     );
 }
 
 #[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
 async fn transient_failures_back_off_exponentially_then_succeed(pool: PgPool) {
     let db = TestDb::new(pool);
-    let agent = TestAgent::scripted(vec![Reply::Status(503), Reply::Status(503), Reply::Ok(json!({}))]).await;
+    let agent = TestAgent::scripted(vec![
+        Reply::Status(503),
+        Reply::Status(503),
+        Reply::Ok(json!({})),
+    ])
+    .await;
     db.register_agent("email-agent", &agent.url).await;
     let ws = db.workspace().await;
     let _w = WorkerProc::start(&db, &[("TASKFLEET_BACKOFF_BASE_MS", "200")]).await;
@@ -109,16 +153,28 @@ async fn transient_failures_back_off_exponentially_then_succeed(pool: PgPool) {
     assert_eq!(row.retry_count, 2);
     assert_eq!(row.error_message, None, "a completed task carries no error");
     let calls = agent.calls_for(id);
-    assert_eq!(calls.iter().map(|c| c.attempt).collect::<Vec<_>>(), vec![1, 2, 3]);
+    assert_eq!(
+        calls.iter().map(|c| c.attempt).collect::<Vec<_>>(),
+        vec![1, 2, 3]
+    );
     // base * 2^n plus at most 10 % jitter, and a little for the claim and the HTTP call.
     for (i, want_ms) in [(1, 400u64), (2, 800)] {
         let gap = calls[i].at - calls[i - 1].at;
         let want = Duration::from_millis(want_ms);
         assert!(gap >= want, "gap {i} was {gap:?}, want at least {want:?}");
-        assert!(gap < want * 11 / 10 + Duration::from_millis(500), "gap {i} was {gap:?}");
+        assert!(
+            gap < want * 11 / 10 + Duration::from_millis(500),
+            "gap {i} was {gap:?}"
+        );
     }
     let actions = db.audit_actions(id).await;
-    assert_eq!(actions.iter().filter(|a| *a == "task.retry_scheduled").count(), 2);
+    assert_eq!(
+        actions
+            .iter()
+            .filter(|a| *a == "task.retry_scheduled")
+            .count(),
+        2
+    );
 }
 
 #[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
@@ -135,7 +191,10 @@ async fn failure_classes_follow_the_contract(pool: PgPool) {
     let ws = db.workspace().await;
     let _w = WorkerProc::start(
         &db,
-        &[("TASKFLEET_BACKOFF_BASE_MS", "20"), ("TASKFLEET_TASK_TIMEOUT_SECS", "1")],
+        &[
+            ("TASKFLEET_BACKOFF_BASE_MS", "20"),
+            ("TASKFLEET_TASK_TIMEOUT_SECS", "1"),
+        ],
     )
     .await;
     let permanent = new_task(ws, "bad-request");
@@ -144,44 +203,90 @@ async fn failure_classes_follow_the_contract(pool: PgPool) {
     let mut timeout = new_task(ws, "hangs");
     timeout.max_retries = 0;
     let unknown = new_task(ws, "not-deployed-yet");
-    db.insert(&[permanent.clone(), exhausted.clone(), limited.clone(), timeout.clone(), unknown.clone()])
-        .await;
+    db.insert(&[
+        permanent.clone(),
+        exhausted.clone(),
+        limited.clone(),
+        timeout.clone(),
+        unknown.clone(),
+    ])
+    .await;
 
     // 400: failed at once, no retry.
     let row = db.wait_status(permanent.id, "failed", MINUTE).await;
     assert_eq!(row.retry_count, 0);
-    assert!(row.error_message.as_deref().unwrap().starts_with("HTTP 400"), "{row:?}");
+    assert!(
+        row.error_message
+            .as_deref()
+            .unwrap()
+            .starts_with("HTTP 400"),
+        "{row:?}"
+    );
     assert_eq!(bad_request.calls().len(), 1);
 
     // Always 503: 1 + max_retries attempts, then TASK_005 with retry_count = max_retries.
     let row = db.wait_status(exhausted.id, "failed", MINUTE).await;
     assert_eq!(row.retry_count, 3);
-    assert!(row.error_message.as_deref().unwrap().starts_with("TASK_005"), "{row:?}");
-    assert_eq!(unavailable.calls().iter().map(|c| c.attempt).collect::<Vec<_>>(), vec![1, 2, 3, 4]);
+    assert!(
+        row.error_message
+            .as_deref()
+            .unwrap()
+            .starts_with("TASK_005"),
+        "{row:?}"
+    );
+    assert_eq!(
+        unavailable
+            .calls()
+            .iter()
+            .map(|c| c.attempt)
+            .collect::<Vec<_>>(),
+        vec![1, 2, 3, 4]
+    );
 
     // 429 with Retry-After: 1 waits at least a second although the backoff is 40 ms.
     db.wait_status(limited.id, "completed", MINUTE).await;
     let calls = slow_down.calls();
-    assert!(calls[1].at - calls[0].at >= Duration::from_secs(1), "{:?}", calls[1].at - calls[0].at);
+    assert!(
+        calls[1].at - calls[0].at >= Duration::from_secs(1),
+        "{:?}",
+        calls[1].at - calls[0].at
+    );
 
     // Timeout: TASK_008, a transient failure (here with no retries left).
     let row = db.wait_status(timeout.id, "failed", MINUTE).await;
     let error = row.error_message.unwrap();
-    assert!(error.starts_with("TASK_005") && error.contains("TASK_008"), "{error}");
+    assert!(
+        error.starts_with("TASK_005") && error.contains("TASK_008"),
+        "{error}"
+    );
 
     // Unknown agent: TASK_004, still queued, pushed out, no retry consumed.
     let row = db.task(unknown.id).await;
     assert_eq!(row.status, "queued");
     assert_eq!(row.retry_count, 0);
-    assert!(row.error_message.as_deref().unwrap().starts_with("TASK_004"), "{row:?}");
+    assert!(
+        row.error_message
+            .as_deref()
+            .unwrap()
+            .starts_with("TASK_004"),
+        "{row:?}"
+    );
     assert!(row.next_run_at > chrono::Utc::now() + chrono::TimeDelta::seconds(10));
-    assert!(db.audit_actions(unknown.id).await.contains(&"task.deferred".to_string()));
+    assert!(
+        db.audit_actions(unknown.id)
+            .await
+            .contains(&"task.deferred".to_string())
+    );
 }
 
 #[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
 async fn sigterm_lets_running_tasks_finish_then_exits_zero(pool: PgPool) {
     let db = TestDb::new(pool);
-    let agent = TestAgent::always(Reply::After(Duration::from_millis(800), Box::new(Reply::Ok(json!({}))))).await;
+    let agent = TestAgent::always(Reply::After(
+        Duration::from_millis(800),
+        Box::new(Reply::Ok(json!({}))),
+    ))
+    .await;
     db.register_agent("content-generator", &agent.url).await;
     let ws = db.workspace().await;
     let mut w = WorkerProc::start(&db, &[]).await;

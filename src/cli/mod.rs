@@ -2,9 +2,11 @@
 
 mod agents;
 mod migrate;
-mod token;
+pub mod token;
 mod worker;
 mod workspaces;
+
+pub use token::ApiClaims;
 
 use std::process::ExitCode;
 

@@ -26,10 +26,10 @@ pub async fn run(cmd: Command) -> Result<()> {
     if name.trim().is_empty() {
         bail!("--name must not be empty");
     }
-    if let Some(tz) = &timezone {
-        if tz.parse::<chrono_tz::Tz>().is_err() {
-            bail!("--timezone {tz:?} is not an IANA time zone (e.g. Australia/Sydney)");
-        }
+    if let Some(tz) = &timezone
+        && tz.parse::<chrono_tz::Tz>().is_err()
+    {
+        bail!("--timezone {tz:?} is not an IANA time zone (e.g. Australia/Sydney)");
     }
     let pool = db::connect(&db::database_url(db.database_url)?, 1).await?;
     let (id,): (Uuid,) = sqlx::query_as(sql::WORKSPACE_CREATE)

@@ -15,7 +15,11 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 /// Reads `DATABASE_URL`, with the fix in the message when it is missing.
 pub fn database_url(value: Option<String>) -> Result<String> {
     match value {
-        Some(url) if !url.trim().is_empty() => Ok(url),
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => Ok(url),
+        Some(url) if !url.trim().is_empty() => Err(anyhow!(
+            "DATABASE_URL is not a valid postgres:// URL (it starts with {:?})",
+            url.split("://").next().unwrap_or_default()
+        )),
         _ => Err(anyhow!(
             "DATABASE_URL is not set: export DATABASE_URL=postgres://USER@HOST:5432/DB"
         )),

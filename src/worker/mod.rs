@@ -275,14 +275,12 @@ impl<E: Executor> AttemptCtx<E> {
     async fn execute(&self, task: &ClaimedTask) -> Outcome {
         let outcome = self.executor.execute(task).await;
         if let (Outcome::Unavailable { .. }, Some(registry)) = (&outcome, self.executor.registry())
-        {
-            if self
+            && self
                 .registry_sync
                 .reload_if_older(registry, Duration::from_secs(1))
                 .await
-            {
-                return self.executor.execute(task).await;
-            }
+        {
+            return self.executor.execute(task).await;
         }
         outcome
     }

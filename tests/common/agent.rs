@@ -69,7 +69,11 @@ impl TestAgent {
         let server = tokio::spawn(async move {
             axum::serve(listener, app).await.unwrap();
         });
-        Self { url, shared, server }
+        Self {
+            url,
+            shared,
+            server,
+        }
     }
 
     /// Answers every call with `reply`.
@@ -87,7 +91,10 @@ impl TestAgent {
     }
 
     pub fn calls_for(&self, task_id: Uuid) -> Vec<Call> {
-        self.calls().into_iter().filter(|c| c.task_id == task_id).collect()
+        self.calls()
+            .into_iter()
+            .filter(|c| c.task_id == task_id)
+            .collect()
     }
 }
 
@@ -106,7 +113,10 @@ async fn handle(State(s): State<Shared>, headers: HeaderMap, body: Bytes) -> Res
             .map(str::to_owned)
     };
     let call = Call {
-        task_id: body["task_id"].as_str().and_then(|s| s.parse().ok()).unwrap_or_default(),
+        task_id: body["task_id"]
+            .as_str()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_default(),
         attempt: body["attempt"].as_i64().unwrap_or(-1),
         at: Instant::now(),
         authorization: header("authorization"),
@@ -121,10 +131,10 @@ async fn handle(State(s): State<Shared>, headers: HeaderMap, body: Bytes) -> Res
     };
     let reply = (s.script)(&call, n);
     s.calls.lock().unwrap().push(call.clone());
-    respond(reply, &call).await
+    respond(reply).await
 }
 
-fn respond(reply: Reply, call: &Call) -> std::pin::Pin<Box<dyn std::future::Future<Output = Response> + Send + '_>> {
+fn respond(reply: Reply) -> std::pin::Pin<Box<dyn std::future::Future<Output = Response> + Send>> {
     Box::pin(async move {
         match reply {
             Reply::Ok(v) => (StatusCode::OK, axum::Json(v)).into_response(),
@@ -133,16 +143,19 @@ fn respond(reply: Reply, call: &Call) -> std::pin::Pin<Box<dyn std::future::Futu
                 axum::Json(json!({"error": format!("scripted {code}")})),
             )
                 .into_response(),
-            Reply::RetryAfter(secs) => {
-                (StatusCode::TOO_MANY_REQUESTS, [("retry-after", secs)], "slow down").into_response()
-            }
+            Reply::RetryAfter(secs) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                [("retry-after", secs)],
+                "slow down",
+            )
+                .into_response(),
             Reply::Hang => {
                 tokio::time::sleep(Duration::from_secs(3600)).await;
                 StatusCode::OK.into_response()
             }
             Reply::After(wait, then) => {
                 tokio::time::sleep(wait).await;
-                respond(*then, call).await
+                respond(*then).await
             }
         }
     })

@@ -96,7 +96,10 @@ impl TestDb {
             if n == want {
                 return;
             }
-            assert!(start.elapsed() < limit, "timed out waiting for `{sql}` = {want}; last {n}");
+            assert!(
+                start.elapsed() < limit,
+                "timed out waiting for `{sql}` = {want}; last {n}"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }

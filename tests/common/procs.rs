@@ -58,15 +58,19 @@ impl WorkerProc {
         let start = Instant::now();
         let url = format!("http://{}/healthz", self.metrics);
         loop {
-            if let Ok(r) = reqwest::get(&url).await {
-                if r.status() == 200 {
-                    return;
-                }
+            if let Ok(r) = reqwest::get(&url).await
+                && r.status() == 200
+            {
+                return;
             }
             if let Ok(Some(status)) = self.child.try_wait() {
                 panic!("worker {} exited early: {status}", self.id);
             }
-            assert!(start.elapsed() < limit, "worker {} never became healthy", self.id);
+            assert!(
+                start.elapsed() < limit,
+                "worker {} never became healthy",
+                self.id
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
