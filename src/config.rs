@@ -18,14 +18,9 @@ pub struct DbArgs {
     pub database_url: Option<String>,
 }
 
-/// `taskfleet worker` settings.
+/// How attempts execute: shared by `taskfleet worker` and the API's execute pass.
 #[derive(Debug, Clone, Args)]
-pub struct WorkerArgs {
-    /// Tasks this worker runs at once.
-    #[arg(long, env = "TASKFLEET_CONCURRENCY", default_value_t = 5,
-          value_parser = clap::value_parser!(u32).range(1..=10_000))]
-    pub concurrency: u32,
-
+pub struct ExecArgs {
     /// Per-task execution timeout in seconds (TASK_008 when exceeded).
     #[arg(long, env = "TASKFLEET_TASK_TIMEOUT_SECS", default_value_t = 300,
           value_parser = clap::value_parser!(u64).range(1..))]
@@ -34,6 +29,69 @@ pub struct WorkerArgs {
     /// Retry n waits base * 2^n milliseconds, plus up to 10 % jitter.
     #[arg(long, env = "TASKFLEET_BACKOFF_BASE_MS", default_value_t = 1000)]
     pub backoff_base_ms: u64,
+
+    /// How long a task for an unknown or disabled agent waits before it is tried again (TASK_004).
+    #[arg(long, env = "TASKFLEET_AGENT_RETRY_SECS", default_value_t = 30)]
+    pub agent_retry_secs: u64,
+
+    /// HS256 secret for the JWT sent to agents.
+    #[arg(long, env = "TASKFLEET_AGENT_SECRET", hide_env_values = true)]
+    pub agent_secret: Option<String>,
+
+    /// Zone for time-of-day rules and "today" when a workspace sets none.
+    #[arg(long, env = "TASKFLEET_TIMEZONE", default_value = "Australia/Sydney")]
+    pub timezone: String,
+}
+
+impl ExecArgs {
+    pub fn agent_secret(&self) -> Result<String> {
+        required(
+            &self.agent_secret,
+            "TASKFLEET_AGENT_SECRET",
+            "the HS256 secret agents verify",
+        )
+    }
+
+    /// Worker settings for `id` holding leases of `lease`.
+    pub fn to_config(&self, id: String, concurrency: usize, lease: Duration) -> WorkerConfig {
+        let task_timeout = Duration::from_secs(self.task_timeout_secs);
+        WorkerConfig {
+            id,
+            concurrency,
+            task_timeout,
+            lease,
+            retry: RetryPolicy {
+                base: Duration::from_millis(self.backoff_base_ms),
+            },
+            poll_interval: Duration::from_secs(2),
+            agent_retry_delay: Duration::from_secs(self.agent_retry_secs),
+            shutdown_grace: task_timeout,
+        }
+    }
+
+    pub fn check_timezone(&self) -> Result<()> {
+        self.timezone
+            .parse::<chrono_tz::Tz>()
+            .map(|_| ())
+            .map_err(|_| {
+                anyhow!(
+                    "TASKFLEET_TIMEZONE {:?} is not an IANA time zone (e.g. Australia/Sydney)",
+                    self.timezone
+                )
+            })
+    }
+}
+
+/// `taskfleet worker` settings.
+#[derive(Debug, Clone, Args)]
+pub struct WorkerArgs {
+    #[command(flatten)]
+    pub exec: ExecArgs,
+
+    /// Tasks this worker runs at once.
+    #[arg(long, env = "TASKFLEET_CONCURRENCY", default_value_t = 5,
+          value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub concurrency: u32,
 
     /// Claim lease in seconds; the heartbeat renews it every third of it.
     #[arg(long, env = "TASKFLEET_LEASE_SECS", default_value_t = 30,
@@ -44,18 +102,10 @@ pub struct WorkerArgs {
     #[arg(long, env = "TASKFLEET_METRICS_ADDR")]
     pub metrics_addr: Option<SocketAddr>,
 
-    /// HS256 secret for the JWT sent to agents (required).
-    #[arg(long, env = "TASKFLEET_AGENT_SECRET", hide_env_values = true)]
-    pub agent_secret: Option<String>,
-
     /// Fallback poll interval in milliseconds; NOTIFY wakes the worker sooner.
     #[arg(long, env = "TASKFLEET_POLL_INTERVAL_MS", default_value_t = 2000,
           value_parser = clap::value_parser!(u64).range(10..))]
     pub poll_interval_ms: u64,
-
-    /// How long a task for an unknown or disabled agent waits before it is tried again (TASK_004).
-    #[arg(long, env = "TASKFLEET_AGENT_RETRY_SECS", default_value_t = 30)]
-    pub agent_retry_secs: u64,
 
     /// On SIGTERM, how long in-flight attempts may run before they are released back to
     /// queued (default: the task timeout). Keep the pod's termination grace period above it.
@@ -68,30 +118,34 @@ pub struct WorkerArgs {
 }
 
 impl WorkerArgs {
-    pub fn agent_secret(&self) -> Result<String> {
-        required(
-            &self.agent_secret,
-            "TASKFLEET_AGENT_SECRET",
-            "the HS256 secret agents verify",
-        )
-    }
-
     pub fn to_config(&self) -> WorkerConfig {
-        WorkerConfig {
-            id: self.worker_id.clone().unwrap_or_else(default_worker_id),
-            concurrency: self.concurrency as usize,
-            task_timeout: Duration::from_secs(self.task_timeout_secs),
-            lease: Duration::from_secs(self.lease_secs),
-            retry: RetryPolicy {
-                base: Duration::from_millis(self.backoff_base_ms),
-            },
-            poll_interval: Duration::from_millis(self.poll_interval_ms),
-            agent_retry_delay: Duration::from_secs(self.agent_retry_secs),
-            shutdown_grace: Duration::from_secs(
-                self.shutdown_grace_secs.unwrap_or(self.task_timeout_secs),
-            ),
+        let id = self.worker_id.clone().unwrap_or_else(default_worker_id);
+        let mut cfg = self.exec.to_config(
+            id,
+            self.concurrency as usize,
+            Duration::from_secs(self.lease_secs),
+        );
+        cfg.poll_interval = Duration::from_millis(self.poll_interval_ms);
+        if let Some(grace) = self.shutdown_grace_secs {
+            cfg.shutdown_grace = Duration::from_secs(grace);
         }
+        cfg
     }
+}
+
+/// `taskfleet api` settings.
+#[derive(Debug, Clone, Args)]
+pub struct ApiArgs {
+    #[command(flatten)]
+    pub exec: ExecArgs,
+
+    /// Listen address.
+    #[arg(long, env = "TASKFLEET_API_ADDR", default_value = "127.0.0.1:8080")]
+    pub api_addr: SocketAddr,
+
+    /// HS256 secret of API bearer tokens (required).
+    #[arg(long, env = "TASKFLEET_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
 }
 
 /// A required secret, with the fix in the message when it is missing.

@@ -13,11 +13,13 @@
 //! * [`cli`]: the `taskfleet` subcommands.
 
 pub mod agents;
+pub mod api;
 pub mod audit;
 pub mod cli;
 pub mod codes;
 pub mod config;
 pub mod db;
+pub mod decompose;
 pub mod queue;
 pub mod schedule;
 pub mod telemetry;

@@ -1,6 +1,7 @@
 //! The `taskfleet` subcommands: clap types here, one file per subcommand.
 
 mod agents;
+pub mod api;
 mod migrate;
 pub mod token;
 mod worker;
@@ -28,6 +29,8 @@ pub struct Cli {
 enum Command {
     /// Apply migrations/ (idempotent; safe to run from two pods at once).
     Migrate(migrate::Args),
+    /// Serve the HTTP API on TASKFLEET_API_ADDR.
+    Api(api::Args),
     /// Run one stateless worker until SIGTERM/SIGINT, then drain.
     Worker(worker::Args),
     /// Manage the agent registry.
@@ -68,6 +71,7 @@ pub fn parse() -> Result<Cli, ExitCode> {
 pub async fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Migrate(args) => migrate::run(args).await,
+        Command::Api(args) => api::run(args).await,
         Command::Worker(args) => worker::run(args).await,
         Command::Agents(cmd) => agents::run(cmd).await,
         Command::Workspaces(cmd) => workspaces::run(cmd).await,

@@ -19,7 +19,8 @@ pub struct Args {
 
 pub async fn run(args: Args) -> Result<()> {
     let url = db::database_url(args.db.database_url)?;
-    let secret = args.worker.agent_secret()?;
+    let secret = args.worker.exec.agent_secret()?;
+    args.worker.exec.check_timezone()?;
     let cfg = args.worker.to_config();
     let metrics = telemetry::metrics();
     let ready = Arc::new(AtomicBool::new(false));

@@ -24,6 +24,8 @@ pub struct NewTask {
     pub max_retries: i32,
     /// None = ready now.
     pub next_run_at: Option<DateTime<Utc>>,
+    /// Position in its strategy's decomposition plan (unique per strategy).
+    pub plan_index: Option<i32>,
 }
 
 /// Inserts the batch as `queued` with one `task.created` audit row each; wakes idle workers when

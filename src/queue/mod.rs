@@ -16,6 +16,7 @@
 
 mod finish;
 mod insert;
+pub mod read;
 mod reclaim;
 
 pub use finish::{Failure, Requeue, complete, fail, requeue};
@@ -37,6 +38,25 @@ use crate::db::sql;
 pub const READY_CHANNEL: &str = "taskfleet_ready";
 /// Channel that tells workers the agent registry changed.
 pub const AGENTS_CHANNEL: &str = "taskfleet_agents";
+
+/// Values of `autonomous_tasks.task_type`: the specification's, plus the two decomposition
+/// derives (`scheduling` for calendar-agent, `general` for general-executor).
+pub const TASK_TYPES: &[&str] = &[
+    "content",
+    "design",
+    "campaign",
+    "analysis",
+    "email",
+    "social_media",
+    "research",
+    "strategy",
+    "other",
+    "scheduling",
+    "general",
+];
+
+/// Values of `autonomous_tasks.status`.
+pub const STATUSES: &[&str] = &["queued", "in_progress", "completed", "failed", "cancelled"];
 
 /// Identifies one attempt of a task: every write by the claiming worker matches both.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -5,27 +5,16 @@
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use serde_json::json;
 use sqlx::PgPool;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use super::WorkerConfig;
-use crate::agents::Outcome;
-use crate::audit::Action;
-use crate::codes::Code;
-use crate::queue::{self, ClaimedTask, Failure, Lease, Requeue};
-use crate::schedule::retry::{Decision, max_retries_message};
+use super::record::{Finish, Outcomes, record_metrics};
+use crate::queue::ClaimedTask;
 
 /// Most outcomes written by one statement.
 const MAX_BATCH: usize = 512;
-
-/// What an attempt came to, as the finisher records it.
-pub enum Finish {
-    Outcome(Outcome),
-    /// Drained on shutdown before it finished: back to queued, no retry consumed.
-    Released,
-}
 
 struct Finished {
     task: ClaimedTask,
@@ -56,7 +45,7 @@ impl Finisher {
     }
 }
 
-/// Starts the writer. `wake` receives the `next_run_at` of every retry scheduled, so this worker
+/// Starts the writer. `wake` receives the due time of every retry scheduled, so this worker
 /// wakes for it without polling. The task ends when every [`Finisher`] is dropped.
 pub fn spawn(
     pool: PgPool,
@@ -73,13 +62,6 @@ pub fn spawn(
     (Finisher { tx }, handle)
 }
 
-#[derive(Default)]
-struct Plan {
-    complete: Vec<(Lease, serde_json::Value)>,
-    requeue: Vec<Requeue>,
-    fail: Vec<Failure>,
-}
-
 async fn write(
     pool: &PgPool,
     cfg: &WorkerConfig,
@@ -87,22 +69,29 @@ async fn write(
     batch: &mut Vec<Finished>,
 ) {
     let now = Utc::now();
-    let mut plan = Plan::default();
+    let mut outcomes = Outcomes::default();
     for f in batch.iter() {
-        decide(cfg, &f.task, &f.finish, now, &mut plan);
+        outcomes.push(cfg, &f.task, &f.finish, now);
         record_metrics(&f.task, &f.finish, f.started.elapsed());
     }
-    for r in &plan.requeue {
-        if let Ok(wait) = (r.next_run_at - now).to_std() {
+    for due in outcomes.retry_times() {
+        if let Ok(wait) = (due - now).to_std() {
             let _ = wake.send(Instant::now() + wait);
         }
     }
+    write_with_retries(pool, &cfg.id, &outcomes).await;
+    for f in batch.drain(..) {
+        let _ = f.done.send(());
+    }
+}
+
+/// Writes a batch, retrying while the database is away for a while. If it stays away the leases
+/// expire and the reaper of whichever worker survives reclaims the tasks: nothing is lost.
+pub async fn write_with_retries(pool: &PgPool, worker_id: &str, outcomes: &Outcomes) {
     let mut delay = Duration::from_millis(100);
     for attempt in 1.. {
-        match apply(pool, &cfg.id, &plan).await {
-            Ok(()) => break,
-            // The database is away: keep trying for a while. If it stays away the leases expire
-            // and the reaper of whichever worker survives reclaims the tasks; nothing is lost.
+        match outcomes.apply(pool, worker_id).await {
+            Ok(()) => return,
             Err(e) if attempt < 8 => {
                 tracing::warn!(error = %e, attempt, "writing outcomes failed; retrying");
                 tokio::time::sleep(delay).await;
@@ -110,113 +99,8 @@ async fn write(
             }
             Err(e) => {
                 tracing::error!(error = %e, "giving up writing outcomes; leases will be reclaimed");
-                break;
+                return;
             }
         }
-    }
-    for f in batch.drain(..) {
-        let _ = f.done.send(());
-    }
-}
-
-async fn apply(pool: &PgPool, worker_id: &str, plan: &Plan) -> Result<(), sqlx::Error> {
-    queue::complete(pool, worker_id, &plan.complete).await?;
-    queue::requeue(pool, worker_id, &plan.requeue).await?;
-    queue::fail(pool, worker_id, &plan.fail).await?;
-    Ok(())
-}
-
-/// The outcome → transition rule (contract section 4).
-fn decide(
-    cfg: &WorkerConfig,
-    task: &ClaimedTask,
-    finish: &Finish,
-    now: chrono::DateTime<Utc>,
-    plan: &mut Plan,
-) {
-    let lease = task.lease();
-    let outcome = match finish {
-        Finish::Released => {
-            plan.requeue.push(Requeue {
-                lease,
-                increment: 0,
-                next_run_at: now,
-                error: None,
-                action: Action::Released,
-                details: json!({"reason": "worker shutdown"}),
-            });
-            return;
-        }
-        Finish::Outcome(o) => o,
-    };
-    match outcome {
-        Outcome::Success(output) => plan.complete.push((lease, output.clone())),
-        Outcome::Transient {
-            class,
-            error,
-            retry_after,
-        } => match cfg
-            .retry
-            .decide(task.retry_count, task.max_retries, *retry_after, now)
-        {
-            Decision::Retry { next_run_at } => plan.requeue.push(Requeue {
-                lease,
-                increment: 1,
-                next_run_at,
-                error: Some(error.clone()),
-                action: Action::RetryScheduled,
-                details: json!({"class": class, "attempt": task.attempt()}),
-            }),
-            Decision::GiveUp => plan.fail.push(Failure {
-                lease,
-                error: max_retries_message(task.max_retries, error),
-                action: Action::Failed,
-                details: json!({"class": class, "attempt": task.attempt()}),
-            }),
-        },
-        Outcome::Permanent { class, error } => plan.fail.push(Failure {
-            lease,
-            error: error.clone(),
-            action: Action::Failed,
-            details: json!({"class": class, "attempt": task.attempt()}),
-        }),
-        Outcome::Unavailable { error } => plan.requeue.push(Requeue {
-            lease,
-            increment: 0,
-            next_run_at: now + cfg.agent_retry_delay,
-            error: Some(format!("{}: {error}", Code::AgentUnavailable)),
-            action: Action::Deferred,
-            details: json!({"reason": "agent_unavailable", "agent": task.assigned_agent}),
-        }),
-    }
-}
-
-fn record_metrics(task: &ClaimedTask, finish: &Finish, took: Duration) {
-    let agent = task.assigned_agent.clone();
-    let (outcome, class) = match finish {
-        Finish::Released => ("released", String::new()),
-        Finish::Outcome(Outcome::Success(_)) => ("completed", String::new()),
-        Finish::Outcome(Outcome::Transient { class, .. }) => ("transient", class.clone()),
-        Finish::Outcome(Outcome::Permanent { class, .. }) => ("permanent", class.clone()),
-        Finish::Outcome(Outcome::Unavailable { .. }) => ("unavailable", "agent".into()),
-    };
-    metrics::histogram!("taskfleet_task_duration_seconds", "agent" => agent.clone(), "outcome" => outcome)
-        .record(took.as_secs_f64());
-    match outcome {
-        "completed" => {
-            metrics::counter!("taskfleet_tasks_completed_total", "agent" => agent).increment(1)
-        }
-        "transient" if task.retry_count < task.max_retries => {
-            metrics::counter!("taskfleet_tasks_retried_total", "agent" => agent, "class" => class)
-                .increment(1)
-        }
-        "transient" | "permanent" => {
-            metrics::counter!("taskfleet_tasks_failed_total", "agent" => agent, "class" => class)
-                .increment(1)
-        }
-        "unavailable" => {
-            metrics::counter!("taskfleet_tasks_deferred_total", "agent" => agent).increment(1)
-        }
-        _ => {}
     }
 }

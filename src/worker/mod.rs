@@ -11,6 +11,8 @@ pub mod background;
 pub mod finisher;
 pub mod health;
 pub mod inflight;
+pub mod pass;
+pub mod record;
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -31,8 +33,9 @@ use crate::agents::{Executor, Outcome};
 use crate::queue::{self, AGENTS_CHANNEL, ClaimFilter, ClaimedTask, READY_CHANNEL};
 use crate::schedule::retry::RetryPolicy;
 use background::{RegistrySync, SharedRegistrySync};
-use finisher::{Finish, Finisher};
+use finisher::Finisher;
 use inflight::{Abandon, Attempt, Inflight};
+use record::Finish;
 
 /// Everything a worker needs to know; built from `TASKFLEET_*` by the CLI, or directly by the
 /// demo and the benchmark.

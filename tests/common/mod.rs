@@ -151,5 +151,6 @@ pub fn new_task(workspace_id: Uuid, agent: &str) -> NewTask {
         input_data: json!({}),
         max_retries: 3,
         next_run_at: None,
+        plan_index: None,
     }
 }

@@ -1,0 +1,2 @@
+-- health_check.sql: /readyz: the database answers.
+SELECT 1;

@@ -1,0 +1,106 @@
+//! Every error the API answers, as the contract's envelope
+//! `{"success": false, "error": {"code": "TASK_0xx", "message": "..."}}` — including unknown
+//! routes (404), wrong methods (405), oversized bodies (413) and panics (500). Domain errors are
+//! mapped here and nowhere else; internal errors are logged, not shown.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::codes::Code;
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl ApiError {
+    /// A contract error with its usual status.
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::from_u16(code.http_status()).unwrap_or(StatusCode::BAD_REQUEST),
+            code: code.as_str(),
+            message: message.into(),
+        }
+    }
+
+    /// 400 TASK_010.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(Code::InvalidRequest, message)
+    }
+
+    /// 413 TASK_010: the body is over the limit.
+    pub fn too_large(limit: usize) -> Self {
+        Self {
+            status: StatusCode::PAYLOAD_TOO_LARGE,
+            code: Code::InvalidRequest.as_str(),
+            message: format!("request body is larger than {} bytes", limit),
+        }
+    }
+
+    /// 401 TASK_012.
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(Code::Unauthorized, message)
+    }
+
+    /// 500 with a generic message; the cause goes to the log only.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "internal error");
+        Self {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            code: "TASK_000",
+            message: "internal error; see the API log".into(),
+        }
+    }
+
+    pub fn route_not_found() -> Self {
+        Self {
+            status: StatusCode::NOT_FOUND,
+            code: Code::InvalidRequest.as_str(),
+            message: "no such route".into(),
+        }
+    }
+
+    pub fn method_not_allowed() -> Self {
+        Self {
+            status: StatusCode::METHOD_NOT_ALLOWED,
+            code: Code::InvalidRequest.as_str(),
+            message: "method not allowed on this route".into(),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = json!({"success": false, "error": {"code": self.code, "message": self.message}});
+        (self.status, Json(body)).into_response()
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(e: sqlx::Error) -> Self {
+        ApiError::internal(e)
+    }
+}
+
+impl From<crate::decompose::Error> for ApiError {
+    fn from(e: crate::decompose::Error) -> Self {
+        ApiError::new(
+            Code::DecompositionFailed,
+            format!("strategy cannot be decomposed: {e}"),
+        )
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+pub async fn fallback() -> ApiError {
+    ApiError::route_not_found()
+}
+
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::method_not_allowed()
+}

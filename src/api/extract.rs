@@ -1,0 +1,150 @@
+//! Request extractors that answer the contract's envelope instead of axum's plain-text
+//! rejections: the caller from the bearer token, strict JSON bodies, queries and path ids.
+
+use axum::body::Bytes;
+use axum::extract::{FromRef, FromRequest, FromRequestParts, Path, Query, Request};
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde::de::DeserializeOwned;
+use uuid::Uuid;
+
+use super::error::ApiError;
+use crate::cli::ApiClaims;
+
+/// Bodies over this answer 413.
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+/// Verifies API bearer tokens: HS256 only (so `alg: none` and other algorithms are refused),
+/// `exp` required and checked with no leeway.
+#[derive(Clone)]
+pub struct TokenVerifier {
+    key: DecodingKey,
+    validation: Validation,
+}
+
+impl TokenVerifier {
+    pub fn new(secret: &str) -> Self {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = 0;
+        validation.set_required_spec_claims(&["exp", "sub"]);
+        Self {
+            key: DecodingKey::from_secret(secret.as_bytes()),
+            validation,
+        }
+    }
+
+    pub fn verify(&self, token: &str) -> Result<ApiClaims, ApiError> {
+        jsonwebtoken::decode::<ApiClaims>(token, &self.key, &self.validation)
+            .map(|data| data.claims)
+            .map_err(|e| {
+                use jsonwebtoken::errors::ErrorKind;
+                let why = match e.kind() {
+                    ErrorKind::ExpiredSignature => "token expired",
+                    ErrorKind::InvalidSignature => "token signature is invalid",
+                    ErrorKind::InvalidAlgorithm => "token algorithm must be HS256",
+                    _ => "token is malformed",
+                };
+                ApiError::unauthorized(why)
+            })
+    }
+}
+
+/// The authenticated caller: who, and which workspaces they may see.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub sub: String,
+    pub workspaces: Vec<Uuid>,
+}
+
+impl Caller {
+    pub fn is_member(&self, workspace: Uuid) -> bool {
+        self.workspaces.contains(&workspace)
+    }
+}
+
+impl<S> FromRequestParts<S> for Caller
+where
+    TokenVerifier: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let header = parts
+            .headers
+            .get(AUTHORIZATION)
+            .ok_or_else(|| ApiError::unauthorized("missing Authorization: Bearer <token>"))?;
+        let token = header
+            .to_str()
+            .ok()
+            .and_then(|h| h.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| ApiError::unauthorized("Authorization must be 'Bearer <token>'"))?;
+        let claims = TokenVerifier::from_ref(state).verify(token)?;
+        Ok(Caller {
+            sub: claims.sub,
+            workspaces: claims.workspaces,
+        })
+    }
+}
+
+/// A JSON object body decoded strictly: malformed JSON, a non-object, wrong types, missing or
+/// unknown fields all answer 400 TASK_010 naming the problem; over [`BODY_LIMIT`] answers 413.
+pub struct StrictJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for StrictJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::too_large(BODY_LIMIT)
+            } else {
+                ApiError::bad_request(format!("cannot read the request body: {e}"))
+            }
+        })?;
+        parse_object(&bytes).map(StrictJson)
+    }
+}
+
+/// Parses a body that must be one JSON object into `T`.
+pub fn parse_object<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let value: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::bad_request(format!("body is not valid JSON: {e}")))?;
+    if !value.is_object() {
+        return Err(ApiError::bad_request("body must be a JSON object"));
+    }
+    serde_json::from_value(value).map_err(|e| ApiError::bad_request(format!("invalid body: {e}")))
+}
+
+/// Query parameters decoded strictly (unknown parameters and bad values answer 400 TASK_010).
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(q)| ApiQuery(q))
+            .map_err(|e| ApiError::bad_request(format!("invalid query: {}", e.body_text())))
+    }
+}
+
+/// A task or strategy id in the path; not a UUID answers 400 TASK_010.
+pub struct IdPath(pub Uuid);
+
+impl<S: Send + Sync> FromRequestParts<S> for IdPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Path::<String>::from_request_parts(parts, state)
+            .await
+            .ok()
+            .and_then(|Path(raw)| raw.parse().ok())
+            .map(IdPath)
+            .ok_or_else(|| ApiError::bad_request("id in the path must be a UUID"))
+    }
+}

@@ -1,0 +1,215 @@
+//! POST /api/tasks/decompose: a strategy becomes its task DAG (contract section 5). Decomposing
+//! the same strategy again returns its existing tasks with 200, also when two requests race:
+//! the strategy row is locked for the decomposition, and (strategy_id, plan_index) is unique.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::execute::{ExecuteResult, run_pass};
+use crate::api::error::{ApiError, ApiResult};
+use crate::api::extract::{Caller, StrictJson};
+use crate::api::{AppState, store, tenancy};
+use crate::codes::Code;
+use crate::decompose::{self, Plan};
+use crate::queue::read::{self, TaskRecord};
+use crate::queue::{self, ClaimFilter, NewTask};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DecomposeRequest {
+    strategy_id: Uuid,
+    workspace_id: Uuid,
+    #[serde(default)]
+    auto_execute: bool,
+}
+
+/// The specification's `DecomposeStrategyResult`.
+#[derive(Debug, Serialize)]
+pub struct DecomposeResult {
+    success: bool,
+    tasks_created: usize,
+    tasks: Vec<TaskRecord>,
+    execution_plan: ExecutionPlan,
+    /// The execute pass run because of `auto_execute`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    execution: Option<ExecuteResult>,
+}
+
+#[derive(Debug, Serialize)]
+struct ExecutionPlan {
+    total_tasks: usize,
+    phases: Vec<PlanPhase>,
+    /// Pillar and KPI tasks: they belong to no phase.
+    ongoing_task_ids: Vec<Uuid>,
+    estimated_duration_days: i64,
+}
+
+#[derive(Debug, Serialize)]
+struct PlanPhase {
+    phase_name: String,
+    tasks: Vec<Uuid>,
+    dependencies: Vec<Uuid>,
+    estimated_days: i64,
+}
+
+pub async fn decompose(
+    State(s): State<AppState>,
+    caller: Caller,
+    StrictJson(req): StrictJson<DecomposeRequest>,
+) -> ApiResult<(StatusCode, Json<DecomposeResult>)> {
+    let (status, mut result) = match decompose_once(&s, &caller, &req).await? {
+        Attempt::Done(status, result) => (status, result),
+        // A concurrent decomposition won the unique index: answer with its tasks.
+        Attempt::Raced => match decompose_once(&s, &caller, &req).await? {
+            Attempt::Done(status, result) => (status, result),
+            Attempt::Raced => return Err(ApiError::internal("decomposition raced twice")),
+        },
+    };
+    if req.auto_execute {
+        let filter = ClaimFilter {
+            workspace_id: Some(req.workspace_id),
+            ..Default::default()
+        };
+        result.execution = Some(run_pass(&s, &filter, 5, req.workspace_id).await?);
+    }
+    Ok((status, Json(result)))
+}
+
+enum Attempt {
+    Done(StatusCode, DecomposeResult),
+    /// Another request inserted this strategy's tasks first.
+    Raced,
+}
+
+async fn decompose_once(
+    s: &AppState,
+    caller: &Caller,
+    req: &DecomposeRequest,
+) -> ApiResult<Attempt> {
+    let mut tx = tenancy::begin(&s.pool, caller).await?;
+    tenancy::workspace(&mut tx, caller, req.workspace_id).await?;
+    let strategy = store::lock_strategy(&mut tx, req.strategy_id, req.workspace_id)
+        .await?
+        .ok_or_else(|| {
+            ApiError::new(
+                Code::StrategyNotFound,
+                format!("strategy {} not found", req.strategy_id),
+            )
+        })?;
+    let plan = decompose::decompose(
+        &strategy.id.to_string(),
+        &strategy.campaign_calendar,
+        &strategy.content_pillars,
+        &strategy.kpis,
+    )?;
+
+    let existing = read::strategy_tasks(&mut tx, strategy.id).await?;
+    if !existing.is_empty() {
+        let mut ids: Vec<Option<Uuid>> = vec![None; plan.tasks.len()];
+        for (id, index) in &existing {
+            if let Some(slot) = usize::try_from(*index).ok().and_then(|i| ids.get_mut(i)) {
+                *slot = Some(*id);
+            }
+        }
+        let ids: Vec<Uuid> = ids.into_iter().map(|id| id.unwrap_or_default()).collect();
+        let all: Vec<Uuid> = existing.iter().map(|(id, _)| *id).collect();
+        let tasks = read::tasks_by_id(&mut tx, &all).await?;
+        tx.commit().await?;
+        return Ok(Attempt::Done(StatusCode::OK, result(&plan, &ids, tasks, 0)));
+    }
+
+    let ids: Vec<Uuid> = plan.tasks.iter().map(|_| Uuid::new_v4()).collect();
+    let actor = format!("api:{}", caller.sub);
+    let new_tasks: Vec<NewTask> = plan
+        .tasks
+        .iter()
+        .enumerate()
+        .map(|(i, t)| NewTask {
+            id: ids[i],
+            workspace_id: req.workspace_id,
+            contact_id: strategy.contact_id,
+            strategy_id: Some(strategy.id),
+            task_description: t.description.clone(),
+            task_type: t.task_type.to_string(),
+            assigned_agent: t.assigned_agent.to_string(),
+            priority: i32::from(t.priority),
+            depends_on: t.depends_on.iter().map(|&d| ids[d]).collect(),
+            input_data: t.input_data.clone(),
+            max_retries: 3,
+            next_run_at: None,
+            plan_index: Some(i as i32),
+        })
+        .collect();
+    if let Err(e) = queue::insert(&mut *tx, &actor, &new_tasks).await {
+        let unique = e
+            .as_database_error()
+            .and_then(|d| d.code())
+            .is_some_and(|c| c == "23505");
+        return if unique {
+            Ok(Attempt::Raced)
+        } else {
+            Err(e.into())
+        };
+    }
+    store::audit(
+        &mut tx,
+        store::AuditEntry {
+            workspace_id: req.workspace_id,
+            action: "strategy.decomposed",
+            resource: "marketing_strategies",
+            resource_id: strategy.id,
+            actor: &actor,
+            status: None,
+            details: json!({"tasks_created": new_tasks.len(), "phases": plan.phases.len()}),
+        },
+    )
+    .await?;
+    let tasks = read::tasks_by_id(&mut tx, &ids).await?;
+    tx.commit().await?;
+    Ok(Attempt::Done(
+        StatusCode::CREATED,
+        result(&plan, &ids, tasks, new_tasks.len()),
+    ))
+}
+
+fn result(
+    plan: &Plan,
+    ids: &[Uuid],
+    mut tasks: Vec<TaskRecord>,
+    created: usize,
+) -> DecomposeResult {
+    // Tasks in plan order, which is also the order of the plan's phases.
+    let position = |id: &Uuid| ids.iter().position(|x| x == id).unwrap_or(usize::MAX);
+    tasks.sort_by_key(|t| position(&t.id));
+    let pick = |indices: &[usize]| {
+        indices
+            .iter()
+            .filter_map(|&i| ids.get(i).copied())
+            .collect()
+    };
+    DecomposeResult {
+        success: true,
+        tasks_created: created,
+        execution_plan: ExecutionPlan {
+            total_tasks: tasks.len(),
+            phases: plan
+                .phases
+                .iter()
+                .map(|p| PlanPhase {
+                    phase_name: p.phase_name.clone(),
+                    tasks: pick(&p.tasks),
+                    dependencies: pick(&p.dependencies),
+                    estimated_days: p.estimated_days,
+                })
+                .collect(),
+            ongoing_task_ids: pick(&plan.ongoing),
+            estimated_duration_days: plan.estimated_duration_days,
+        },
+        tasks,
+        execution: None,
+    }
+}

@@ -1,0 +1,45 @@
+//! GET /api/metrics/orchestrator: the specification's `OrchestratorMetrics` for one workspace,
+//! computed in SQL (`sql/orchestrator_metrics.sql`), "today" in the workspace's zone.
+
+use axum::Json;
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::api::error::ApiResult;
+use crate::api::extract::{ApiQuery, Caller};
+use crate::api::{AppState, tenancy};
+use crate::queue::read::{self, OrchestratorMetrics};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsQuery {
+    workspace_id: Uuid,
+}
+
+#[derive(Debug, Serialize)]
+pub struct MetricsResult {
+    success: bool,
+    workspace_id: Uuid,
+    timezone: String,
+    #[serde(flatten)]
+    metrics: OrchestratorMetrics,
+}
+
+pub async fn orchestrator(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<MetricsQuery>,
+) -> ApiResult<Json<MetricsResult>> {
+    let mut tx = tenancy::begin(&s.pool, &caller).await?;
+    let ws = tenancy::workspace(&mut tx, &caller, q.workspace_id).await?;
+    let zone = ws.timezone.unwrap_or_else(|| s.default_zone.clone());
+    let metrics = read::orchestrator_metrics(&mut tx, ws.id, &zone).await?;
+    tx.commit().await?;
+    Ok(Json(MetricsResult {
+        success: true,
+        workspace_id: ws.id,
+        timezone: zone,
+        metrics,
+    }))
+}

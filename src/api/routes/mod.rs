@@ -1,0 +1,28 @@
+//! One file per route group; [`routes`] wires them.
+
+mod decompose;
+mod execute;
+mod health;
+mod metrics;
+mod status;
+mod strategies;
+mod tasks;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+use super::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
+        .route("/api/strategies", post(strategies::create))
+        .route("/api/tasks/decompose", post(decompose::decompose))
+        .route("/api/tasks", post(tasks::create))
+        .route("/api/tasks/execute", post(execute::execute))
+        .route("/api/tasks/status", get(status::status))
+        .route("/api/tasks/{id}", get(tasks::get))
+        .route("/api/metrics/orchestrator", get(metrics::orchestrator))
+}

@@ -1,0 +1,117 @@
+//! GET /api/tasks/status: a workspace's tasks with `dependencies_met` and counts by status.
+//! Pages with `limit` (default 100, at most 1000) and `cursor` (the `next_cursor` of the previous
+//! page), so a workspace of any size answers in the time of one page.
+
+use axum::Json;
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::api::error::{ApiError, ApiResult};
+use crate::api::extract::{ApiQuery, Caller};
+use crate::api::{AppState, tenancy};
+use crate::queue::STATUSES;
+use crate::queue::read::{self, StatusFilter, StatusSummary};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusQuery {
+    workspace_id: Uuid,
+    task_id: Option<Uuid>,
+    status: Option<String>,
+    assigned_agent: Option<String>,
+    limit: Option<i64>,
+    cursor: Option<Uuid>,
+}
+
+/// The specification's `TaskStatus`.
+#[derive(Debug, Serialize)]
+struct TaskStatus {
+    id: Uuid,
+    description: String,
+    status: String,
+    priority: i32,
+    assigned_agent: String,
+    progress_percentage: u8,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error_message: Option<String>,
+    dependencies_met: bool,
+}
+
+/// The specification's `TaskStatusResult`, plus the paging cursor.
+#[derive(Debug, Serialize)]
+pub struct StatusResult {
+    success: bool,
+    tasks: Vec<TaskStatus>,
+    summary: StatusSummary,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_cursor: Option<Uuid>,
+}
+
+pub async fn status(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<StatusQuery>,
+) -> ApiResult<Json<StatusResult>> {
+    if let Some(st) = &q.status
+        && !STATUSES.contains(&st.as_str())
+    {
+        return Err(ApiError::bad_request(format!(
+            "status {st:?} is not one of {}",
+            STATUSES.join(", ")
+        )));
+    }
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::bad_request(format!(
+            "limit {limit} is outside 1..1000"
+        )));
+    }
+    let mut tx = tenancy::begin(&s.pool, &caller).await?;
+    tenancy::workspace(&mut tx, &caller, q.workspace_id).await?;
+    if let Some(id) = q.task_id {
+        let task = super::tasks::find(&mut tx, &caller, id).await?;
+        if task.workspace_id != q.workspace_id {
+            return Err(ApiError::new(
+                crate::codes::Code::TaskNotFound,
+                format!("task {id} not found"),
+            ));
+        }
+    }
+    let filter = StatusFilter {
+        workspace_id: q.workspace_id,
+        task_id: q.task_id,
+        status: q.status,
+        assigned_agent: q.assigned_agent,
+    };
+    let rows = read::status_page(&mut tx, &filter, q.cursor, limit).await?;
+    let summary = read::status_summary(&mut tx, &filter).await?;
+    tx.commit().await?;
+    let next_cursor = (rows.len() as i64 == limit)
+        .then(|| rows.last().map(|r| r.id))
+        .flatten();
+    let tasks = rows
+        .into_iter()
+        .map(|r| TaskStatus {
+            progress_percentage: match r.status.as_str() {
+                "completed" => 100,
+                "in_progress" => 50,
+                _ => 0,
+            },
+            id: r.id,
+            description: r.task_description,
+            status: r.status,
+            priority: r.priority,
+            assigned_agent: r.assigned_agent,
+            error_message: r.error_message,
+            dependencies_met: r.dependencies_met,
+        })
+        .collect();
+    Ok(Json(StatusResult {
+        success: true,
+        tasks,
+        summary,
+        next_cursor,
+    }))
+}

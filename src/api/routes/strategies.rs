@@ -1,0 +1,101 @@
+//! POST /api/strategies: store a marketing strategy for later decomposition.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::api::error::{ApiError, ApiResult};
+use crate::api::extract::{Caller, StrictJson};
+use crate::api::{AppState, store, tenancy};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateStrategy {
+    workspace_id: Uuid,
+    #[serde(default)]
+    contact_id: Option<Uuid>,
+    name: String,
+    campaign_calendar: Calendar,
+    content_pillars: Vec<Pillar>,
+    kpis: Vec<Kpi>,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct Calendar {
+    phases: Vec<Phase>,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct Phase {
+    phase_name: String,
+    key_activities: Vec<String>,
+    #[serde(default)]
+    content_focus: Option<String>,
+    #[serde(default)]
+    duration_days: Option<u32>,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct Pillar {
+    name: String,
+    percentage_allocation: f64,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct Kpi {
+    metric_name: String,
+    #[serde(default)]
+    target: Option<Value>,
+}
+
+/// Shapes are checked here (400 TASK_010); whether the content can be decomposed (phases,
+/// activities) is the decomposition's call (422 TASK_002), as for strategies written by other
+/// tools.
+pub async fn create(
+    State(s): State<AppState>,
+    caller: Caller,
+    StrictJson(body): StrictJson<CreateStrategy>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    if body.name.trim().is_empty() {
+        return Err(ApiError::bad_request("name must not be empty"));
+    }
+    let mut tx = tenancy::begin(&s.pool, &caller).await?;
+    tenancy::workspace(&mut tx, &caller, body.workspace_id).await?;
+    if let Some(contact) = body.contact_id
+        && !store::contact_exists(&mut tx, contact, body.workspace_id).await?
+    {
+        return Err(ApiError::bad_request(format!(
+            "contact_id {contact} is not a contact of this workspace"
+        )));
+    }
+    let id = store::insert_strategy(
+        &mut tx,
+        store::NewStrategy {
+            workspace_id: body.workspace_id,
+            contact_id: body.contact_id,
+            name: body.name.trim(),
+            campaign_calendar: to_json(&body.campaign_calendar)?,
+            content_pillars: to_json(&body.content_pillars)?,
+            kpis: to_json(&body.kpis)?,
+        },
+        &format!("api:{}", caller.sub),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"success": true, "strategy_id": id})),
+    ))
+}
+
+/// Serializing the checked shapes back stores them canonically.
+fn to_json<T: Serialize>(value: &T) -> ApiResult<Value> {
+    serde_json::to_value(value).map_err(ApiError::internal)
+}

@@ -1,0 +1,188 @@
+//! POST /api/tasks (create one task) and GET /api/tasks/{id} (the full row).
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::api::error::{ApiError, ApiResult};
+use crate::api::extract::{Caller, IdPath, StrictJson};
+use crate::api::{AppState, tenancy};
+use crate::codes::Code;
+use crate::queue::read::{self, TaskRecord};
+use crate::queue::{self, NewTask, TASK_TYPES};
+
+/// More dependencies than this on one task is almost certainly a client bug.
+const MAX_DEPENDENCIES: usize = 1000;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTask {
+    workspace_id: Uuid,
+    task_description: String,
+    task_type: String,
+    assigned_agent: String,
+    #[serde(default)]
+    priority: Option<i32>,
+    #[serde(default)]
+    depends_on: Option<Vec<Uuid>>,
+    #[serde(default)]
+    input_data: Option<Value>,
+    #[serde(default)]
+    max_retries: Option<i32>,
+}
+
+pub async fn create(
+    State(s): State<AppState>,
+    caller: Caller,
+    StrictJson(body): StrictJson<CreateTask>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let task = validate(body)?;
+    let mut tx = tenancy::begin(&s.pool, &caller).await?;
+    tenancy::workspace(&mut tx, &caller, task.workspace_id).await?;
+    check_dependencies(&mut tx, &task).await?;
+    queue::insert(
+        &mut *tx,
+        &format!("api:{}", caller.sub),
+        std::slice::from_ref(&task),
+    )
+    .await?;
+    let row = read::tasks_by_id(&mut tx, &[task.id]).await?;
+    tx.commit().await?;
+    let row = row
+        .into_iter()
+        .next()
+        .ok_or_else(|| ApiError::internal("inserted task not found"))?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"success": true, "task": row})),
+    ))
+}
+
+pub async fn get(
+    State(s): State<AppState>,
+    caller: Caller,
+    IdPath(id): IdPath,
+) -> ApiResult<Json<Value>> {
+    let mut tx = tenancy::begin(&s.pool, &caller).await?;
+    let row = find(&mut tx, &caller, id).await?;
+    tx.commit().await?;
+    Ok(Json(json!({"success": true, "task": row})))
+}
+
+/// A task of one of the caller's workspaces: 404 TASK_003 whether missing or someone else's.
+pub async fn find(tx: &mut tenancy::Tx, caller: &Caller, id: Uuid) -> ApiResult<TaskRecord> {
+    read::tasks_by_id(tx, &[id])
+        .await?
+        .into_iter()
+        .find(|t| caller.is_member(t.workspace_id))
+        .ok_or_else(|| ApiError::new(Code::TaskNotFound, format!("task {id} not found")))
+}
+
+/// Field rules beyond types: 422 TASK_007 for an unknown task type, 400 TASK_010 for the rest.
+fn validate(b: CreateTask) -> ApiResult<NewTask> {
+    if !TASK_TYPES.contains(&b.task_type.as_str()) {
+        return Err(ApiError::new(
+            Code::InvalidTaskType,
+            format!(
+                "task_type {:?} is not one of {}",
+                b.task_type,
+                TASK_TYPES.join(", ")
+            ),
+        ));
+    }
+    if b.task_description.trim().is_empty() {
+        return Err(ApiError::bad_request("task_description must not be empty"));
+    }
+    let agent_ok = !b.assigned_agent.is_empty()
+        && b.assigned_agent
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+    if !agent_ok {
+        return Err(ApiError::bad_request(
+            "assigned_agent must be an agent name: lowercase letters, digits, '-' or '_'",
+        ));
+    }
+    let priority = b.priority.unwrap_or(5);
+    if !(1..=10).contains(&priority) {
+        return Err(ApiError::bad_request(format!(
+            "priority {priority} is outside 1..10"
+        )));
+    }
+    let max_retries = b.max_retries.unwrap_or(3);
+    if !(0..=100).contains(&max_retries) {
+        return Err(ApiError::bad_request(format!(
+            "max_retries {max_retries} is outside 0..100"
+        )));
+    }
+    let input_data = b.input_data.unwrap_or_else(|| json!({}));
+    if !input_data.is_object() {
+        return Err(ApiError::bad_request("input_data must be a JSON object"));
+    }
+    let mut depends_on = b.depends_on.unwrap_or_default();
+    depends_on.sort();
+    depends_on.dedup();
+    if depends_on.len() > MAX_DEPENDENCIES {
+        return Err(ApiError::bad_request(format!(
+            "at most {MAX_DEPENDENCIES} dependencies per task"
+        )));
+    }
+    Ok(NewTask {
+        id: Uuid::new_v4(),
+        workspace_id: b.workspace_id,
+        contact_id: None,
+        strategy_id: None,
+        task_description: b.task_description,
+        task_type: b.task_type,
+        assigned_agent: b.assigned_agent,
+        priority,
+        depends_on,
+        input_data,
+        max_retries,
+        next_run_at: None,
+        plan_index: None,
+    })
+}
+
+/// Dependencies must be tasks of the same workspace (422 TASK_011 otherwise) that can still
+/// complete (409 TASK_006 for a failed or cancelled one). A new task cannot close a cycle: nothing
+/// depends on it yet.
+async fn check_dependencies(tx: &mut tenancy::Tx, task: &NewTask) -> ApiResult<()> {
+    if task.depends_on.is_empty() {
+        return Ok(());
+    }
+    let found: HashMap<Uuid, String> =
+        read::dependency_status(tx, &task.depends_on, task.workspace_id)
+            .await?
+            .into_iter()
+            .collect();
+    let unknown: Vec<String> = task
+        .depends_on
+        .iter()
+        .filter(|id| !found.contains_key(id))
+        .map(Uuid::to_string)
+        .collect();
+    if !unknown.is_empty() {
+        return Err(ApiError::new(
+            Code::InvalidDependencies,
+            format!(
+                "depends_on names tasks not found in this workspace: {}",
+                unknown.join(", ")
+            ),
+        ));
+    }
+    if let Some((id, status)) = found
+        .iter()
+        .find(|(_, s)| *s == "failed" || *s == "cancelled")
+    {
+        return Err(ApiError::new(
+            Code::DependencyNotMet,
+            format!("dependency {id} is {status}; it can never complete (retry it first)"),
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,94 @@
+//! The API's writes and reads outside the task queue: contacts, strategies, audit rows.
+
+use serde_json::Value;
+use sqlx::PgConnection;
+use sqlx::types::Json;
+use uuid::Uuid;
+
+use crate::db::sql;
+
+pub async fn contact_exists(
+    db: &mut PgConnection,
+    id: Uuid,
+    workspace_id: Uuid,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar(sql::CONTACT_EXISTS)
+        .bind(id)
+        .bind(workspace_id)
+        .fetch_one(db)
+        .await
+}
+
+pub struct NewStrategy<'a> {
+    pub workspace_id: Uuid,
+    pub contact_id: Option<Uuid>,
+    pub name: &'a str,
+    pub campaign_calendar: Value,
+    pub content_pillars: Value,
+    pub kpis: Value,
+}
+
+pub async fn insert_strategy(
+    db: &mut PgConnection,
+    s: NewStrategy<'_>,
+    actor: &str,
+) -> Result<Uuid, sqlx::Error> {
+    sqlx::query_scalar(sql::STRATEGY_INSERT)
+        .bind(s.workspace_id)
+        .bind(s.contact_id)
+        .bind(s.name)
+        .bind(Json(s.campaign_calendar))
+        .bind(Json(s.content_pillars))
+        .bind(Json(s.kpis))
+        .bind(actor)
+        .fetch_one(db)
+        .await
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct StrategyRow {
+    pub id: Uuid,
+    pub workspace_id: Uuid,
+    pub contact_id: Option<Uuid>,
+    pub campaign_calendar: Json<Value>,
+    pub content_pillars: Json<Value>,
+    pub kpis: Json<Value>,
+}
+
+/// The strategy, locked until the transaction ends (serializes decompositions of it).
+pub async fn lock_strategy(
+    db: &mut PgConnection,
+    id: Uuid,
+    workspace_id: Uuid,
+) -> Result<Option<StrategyRow>, sqlx::Error> {
+    sqlx::query_as(sql::STRATEGY_LOCK)
+        .bind(id)
+        .bind(workspace_id)
+        .fetch_optional(db)
+        .await
+}
+
+/// One audit row for a change that is not a task transition.
+pub struct AuditEntry<'a> {
+    pub workspace_id: Uuid,
+    pub action: &'a str,
+    pub resource: &'a str,
+    pub resource_id: Uuid,
+    pub actor: &'a str,
+    pub status: Option<&'a str>,
+    pub details: Value,
+}
+
+pub async fn audit(db: &mut PgConnection, e: AuditEntry<'_>) -> Result<(), sqlx::Error> {
+    sqlx::query(sql::AUDIT_INSERT)
+        .bind(e.workspace_id)
+        .bind(e.action)
+        .bind(e.resource)
+        .bind(e.resource_id)
+        .bind(e.actor)
+        .bind(e.status)
+        .bind(Json(e.details))
+        .execute(db)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,54 @@
+//! Tenant scoping. Every API transaction starts with `sql/tenant_scope.sql`: the `taskfleet_api`
+//! role (subject to row-level security) and the caller's workspaces. The handlers also check
+//! membership themselves; RLS is the second wall, not the first.
+
+use sqlx::{PgConnection, PgPool, Postgres, Transaction};
+use uuid::Uuid;
+
+use super::error::ApiError;
+use super::extract::Caller;
+use crate::codes::Code;
+use crate::db::sql;
+
+pub type Tx = Transaction<'static, Postgres>;
+
+/// A workspace the caller is a member of.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Workspace {
+    pub id: Uuid,
+    pub name: String,
+    pub timezone: Option<String>,
+}
+
+/// Begins a transaction scoped to the caller's workspaces.
+pub async fn begin(pool: &PgPool, caller: &Caller) -> Result<Tx, ApiError> {
+    let mut tx = pool.begin().await?;
+    sqlx::query(sql::TENANT_SCOPE)
+        .bind(array_literal(&caller.workspaces))
+        .execute(&mut *tx)
+        .await?;
+    Ok(tx)
+}
+
+/// The workspace named in a request: 404 TASK_013 whether it is missing or someone else's.
+pub async fn workspace(
+    db: &mut PgConnection,
+    caller: &Caller,
+    id: Uuid,
+) -> Result<Workspace, ApiError> {
+    let not_found = || ApiError::new(Code::WorkspaceNotFound, format!("workspace {id} not found"));
+    if !caller.is_member(id) {
+        return Err(not_found());
+    }
+    sqlx::query_as(sql::WORKSPACE_GET)
+        .bind(id)
+        .fetch_optional(db)
+        .await?
+        .ok_or_else(not_found)
+}
+
+/// `{uuid,uuid}`: the form `taskfleet_caller_workspaces()` casts to uuid[].
+pub fn array_literal(ids: &[Uuid]) -> String {
+    let inner: Vec<String> = ids.iter().map(Uuid::to_string).collect();
+    format!("{{{}}}", inner.join(","))
+}

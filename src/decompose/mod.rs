@@ -1,0 +1,416 @@
+//! Decomposes a marketing strategy (campaign calendar, content pillars, KPIs)
+//! into agent tasks with priorities and dependencies.
+//!
+//! Pure: no IO. The inputs come from jsonb columns that may have been edited
+//! by hand, so their shapes are validated here and every problem is reported
+//! as [`Error::Unusable`] naming the offending path.
+
+mod plan;
+mod rules;
+
+pub use plan::{Plan, PlanPhase, PlannedTask};
+pub use rules::{Agent, activity_priority, agent_for, pillar_priority};
+
+use serde_json::{Map, Value};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The strategy cannot be decomposed; the message names path and problem.
+    #[error("{0}")]
+    Unusable(String),
+}
+
+/// Phase length used when `duration_days` is absent or null.
+const DEFAULT_PHASE_DAYS: i64 = 30;
+
+/// A calendar phase whose shape has been checked.
+struct Phase<'a> {
+    name: &'a str,
+    activities: Vec<&'a str>,
+    /// A string or `Value::Null`.
+    content_focus: &'a Value,
+    days: i64,
+}
+
+struct Pillar<'a> {
+    raw: &'a Value,
+    name: &'a str,
+    percentage: f64,
+}
+
+struct Kpi<'a> {
+    raw: &'a Value,
+    metric_name: &'a str,
+}
+
+/// Validates the three strategy parts and builds the task plan.
+pub fn decompose(
+    strategy_id: &str,
+    campaign_calendar: &Value,
+    content_pillars: &Value,
+    kpis: &Value,
+) -> Result<Plan, Error> {
+    let phases = parse_calendar(campaign_calendar)?;
+    let total_days = phases
+        .iter()
+        .try_fold(0i64, |sum, p| sum.checked_add(p.days))
+        .ok_or_else(|| unusable("campaign_calendar.phases duration_days total overflows"))?;
+    let pillars = parse_pillars(content_pillars)?;
+    let kpis = parse_kpis(kpis)?;
+    Ok(plan::build(
+        strategy_id,
+        &phases,
+        &pillars,
+        &kpis,
+        total_days,
+    ))
+}
+
+fn unusable(msg: impl Into<String>) -> Error {
+    Error::Unusable(msg.into())
+}
+
+fn object<'a>(value: &'a Value, path: &str) -> Result<&'a Map<String, Value>, Error> {
+    value
+        .as_object()
+        .ok_or_else(|| unusable(format!("{path} is not an object")))
+}
+
+/// A required string field that must contain something besides whitespace.
+fn text<'a>(obj: &'a Map<String, Value>, path: &str, key: &str) -> Result<&'a str, Error> {
+    match obj.get(key) {
+        None => Err(unusable(format!("{path}.{key} is missing"))),
+        Some(Value::String(s)) if s.trim().is_empty() => {
+            Err(unusable(format!("{path}.{key} is empty")))
+        }
+        Some(Value::String(s)) => Ok(s),
+        Some(_) => Err(unusable(format!("{path}.{key} is not a string"))),
+    }
+}
+
+/// An optional list: JSON null means "none".
+fn list<'a>(value: &'a Value, path: &str) -> Result<&'a [Value], Error> {
+    match value {
+        Value::Null => Ok(&[]),
+        Value::Array(items) => Ok(items),
+        _ => Err(unusable(format!("{path} is not an array"))),
+    }
+}
+
+fn parse_calendar(calendar: &Value) -> Result<Vec<Phase<'_>>, Error> {
+    let obj = object(calendar, "campaign_calendar")?;
+    let phases = match obj.get("phases") {
+        None => return Err(unusable("campaign_calendar.phases is missing")),
+        Some(Value::Array(items)) if items.is_empty() => {
+            return Err(unusable("campaign_calendar.phases is empty"));
+        }
+        Some(Value::Array(items)) => items,
+        Some(_) => return Err(unusable("campaign_calendar.phases is not an array")),
+    };
+    phases
+        .iter()
+        .enumerate()
+        .map(|(i, phase)| parse_phase(phase, &format!("campaign_calendar.phases[{i}]")))
+        .collect()
+}
+
+fn parse_phase<'a>(phase: &'a Value, path: &str) -> Result<Phase<'a>, Error> {
+    let obj = object(phase, path)?;
+    let name = text(obj, path, "phase_name")?;
+
+    let items = match obj.get("key_activities") {
+        None => return Err(unusable(format!("{path}.key_activities is missing"))),
+        Some(Value::Array(items)) if items.is_empty() => {
+            return Err(unusable(format!("{path}.key_activities is empty")));
+        }
+        Some(Value::Array(items)) => items,
+        Some(_) => return Err(unusable(format!("{path}.key_activities is not an array"))),
+    };
+    let activities = items
+        .iter()
+        .enumerate()
+        .map(|(j, item)| match item {
+            Value::String(s) if s.trim().is_empty() => {
+                Err(unusable(format!("{path}.key_activities[{j}] is blank")))
+            }
+            Value::String(s) => Ok(s.as_str()),
+            _ => Err(unusable(format!(
+                "{path}.key_activities[{j}] is not a string"
+            ))),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+
+    let content_focus = match obj.get("content_focus") {
+        None => &Value::Null,
+        Some(v @ (Value::Null | Value::String(_))) => v,
+        Some(_) => {
+            return Err(unusable(format!(
+                "{path}.content_focus is not a string or null"
+            )));
+        }
+    };
+
+    let days = match obj.get("duration_days") {
+        None | Some(Value::Null) => DEFAULT_PHASE_DAYS,
+        Some(v) => v
+            .as_i64()
+            .filter(|d| *d > 0)
+            .ok_or_else(|| unusable(format!("{path}.duration_days is not a positive integer")))?,
+    };
+
+    Ok(Phase {
+        name,
+        activities,
+        content_focus,
+        days,
+    })
+}
+
+fn parse_pillars(pillars: &Value) -> Result<Vec<Pillar<'_>>, Error> {
+    let items = list(pillars, "content_pillars")?;
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, raw)| {
+            let path = format!("content_pillars[{i}]");
+            let obj = object(raw, &path)?;
+            let name = text(obj, &path, "name")?;
+            let percentage = match obj.get("percentage_allocation") {
+                None => {
+                    return Err(unusable(format!("{path}.percentage_allocation is missing")));
+                }
+                Some(v) => v.as_f64().ok_or_else(|| {
+                    unusable(format!("{path}.percentage_allocation is not a number"))
+                })?,
+            };
+            if !(0.0..=100.0).contains(&percentage) {
+                return Err(unusable(format!(
+                    "{path}.percentage_allocation is {percentage}, outside 0..=100"
+                )));
+            }
+            Ok(Pillar {
+                raw,
+                name,
+                percentage,
+            })
+        })
+        .collect()
+}
+
+fn parse_kpis(kpis: &Value) -> Result<Vec<Kpi<'_>>, Error> {
+    let items = list(kpis, "kpis")?;
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, raw)| {
+            let path = format!("kpis[{i}]");
+            let obj = object(raw, &path)?;
+            let metric_name = text(obj, &path, "metric_name")?;
+            Ok(Kpi { raw, metric_name })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// Expects `Unusable` and returns its message.
+    fn message(calendar: Value, pillars: Value, kpis: Value) -> String {
+        match decompose("id", &calendar, &pillars, &kpis) {
+            Err(Error::Unusable(msg)) => msg,
+            Ok(plan) => panic!("expected an error, got {plan:?}"),
+        }
+    }
+
+    fn ok_phase() -> Value {
+        json!({"phase_name": "P", "key_activities": ["Blog"]})
+    }
+
+    #[test]
+    fn unusable_calendar() {
+        let p = "campaign_calendar.phases[1]";
+        for (calendar, want) in [
+            (json!([]), "campaign_calendar is not an object".to_owned()),
+            (json!(null), "campaign_calendar is not an object".to_owned()),
+            (json!({}), "campaign_calendar.phases is missing".to_owned()),
+            (
+                json!({"phases": {}}),
+                "campaign_calendar.phases is not an array".to_owned(),
+            ),
+            (
+                json!({"phases": null}),
+                "campaign_calendar.phases is not an array".to_owned(),
+            ),
+            (
+                json!({"phases": []}),
+                "campaign_calendar.phases is empty".to_owned(),
+            ),
+            (
+                json!({"phases": [ok_phase(), "x"]}),
+                format!("{p} is not an object"),
+            ),
+            (
+                json!({"phases": [ok_phase(), {"key_activities": ["a"]}]}),
+                format!("{p}.phase_name is missing"),
+            ),
+            (
+                json!({"phases": [ok_phase(), {"phase_name": " ", "key_activities": ["a"]}]}),
+                format!("{p}.phase_name is empty"),
+            ),
+            (
+                json!({"phases": [ok_phase(), {"phase_name": 3, "key_activities": ["a"]}]}),
+                format!("{p}.phase_name is not a string"),
+            ),
+            (
+                json!({"phases": [ok_phase(), {"phase_name": "Q"}]}),
+                format!("{p}.key_activities is missing"),
+            ),
+            (
+                json!({"phases": [ok_phase(), {"phase_name": "Q", "key_activities": "a"}]}),
+                format!("{p}.key_activities is not an array"),
+            ),
+            (
+                json!({"phases": [ok_phase(), {"phase_name": "Q", "key_activities": []}]}),
+                format!("{p}.key_activities is empty"),
+            ),
+            (
+                json!({"phases": [ok_phase(), {"phase_name": "Q", "key_activities": ["a", 1]}]}),
+                format!("{p}.key_activities[1] is not a string"),
+            ),
+            (
+                json!({"phases": [ok_phase(), {"phase_name": "Q", "key_activities": ["a", " \t"]}]}),
+                format!("{p}.key_activities[1] is blank"),
+            ),
+            (
+                json!({"phases": [ok_phase(), {"phase_name": "Q", "key_activities": ["a"], "content_focus": 1}]}),
+                format!("{p}.content_focus is not a string or null"),
+            ),
+        ] {
+            assert_eq!(message(calendar, json!([]), json!([])), want);
+        }
+    }
+
+    #[test]
+    fn unusable_duration() {
+        for days in [
+            json!(0),
+            json!(-3),
+            json!(1.5),
+            json!(30.0),
+            json!("30"),
+            json!(u64::MAX),
+        ] {
+            let calendar = json!({"phases": [
+                ok_phase(),
+                {"phase_name": "Q", "key_activities": ["a"], "duration_days": days},
+            ]});
+            assert_eq!(
+                message(calendar, json!([]), json!([])),
+                "campaign_calendar.phases[1].duration_days is not a positive integer",
+                "{days}"
+            );
+        }
+        let huge = json!({"phase_name": "P", "key_activities": ["a"], "duration_days": i64::MAX});
+        assert_eq!(
+            message(
+                json!({"phases": [huge.clone(), huge]}),
+                json!([]),
+                json!([])
+            ),
+            "campaign_calendar.phases duration_days total overflows"
+        );
+    }
+
+    #[test]
+    fn unusable_pillars_and_kpis() {
+        let cal = || json!({"phases": [ok_phase()]});
+        for (pillars, kpis, want) in [
+            (json!({}), json!([]), "content_pillars is not an array"),
+            (
+                json!(["x"]),
+                json!([]),
+                "content_pillars[0] is not an object",
+            ),
+            (
+                json!([{"percentage_allocation": 5}]),
+                json!([]),
+                "content_pillars[0].name is missing",
+            ),
+            (
+                json!([{"name": 5, "percentage_allocation": 5}]),
+                json!([]),
+                "content_pillars[0].name is not a string",
+            ),
+            (
+                json!([{"name": "", "percentage_allocation": 5}]),
+                json!([]),
+                "content_pillars[0].name is empty",
+            ),
+            (
+                json!([{"name": "A", "percentage_allocation": 5}, {"name": "B"}]),
+                json!([]),
+                "content_pillars[1].percentage_allocation is missing",
+            ),
+            (
+                json!([{"name": "A", "percentage_allocation": "5"}]),
+                json!([]),
+                "content_pillars[0].percentage_allocation is not a number",
+            ),
+            (
+                json!([{"name": "A", "percentage_allocation": -1}]),
+                json!([]),
+                "content_pillars[0].percentage_allocation is -1, outside 0..=100",
+            ),
+            (
+                json!([{"name": "A", "percentage_allocation": 100.5}]),
+                json!([]),
+                "content_pillars[0].percentage_allocation is 100.5, outside 0..=100",
+            ),
+            (json!([]), json!("x"), "kpis is not an array"),
+            (json!([]), json!([1]), "kpis[0] is not an object"),
+            (
+                json!([]),
+                json!([{"target": 1}]),
+                "kpis[0].metric_name is missing",
+            ),
+            (
+                json!(null),
+                json!([{"metric_name": "A"}, {"metric_name": ""}]),
+                "kpis[1].metric_name is empty",
+            ),
+            (
+                json!(null),
+                json!([{"metric_name": ["A"]}]),
+                "kpis[0].metric_name is not a string",
+            ),
+        ] {
+            assert_eq!(message(cal(), pillars, kpis), want);
+        }
+    }
+
+    #[test]
+    fn boundaries_are_usable() {
+        let calendar = json!({"phases": [
+            {"phase_name": "P", "key_activities": ["a"], "duration_days": 1, "extra": [1]},
+        ]});
+        let pillars = json!([
+            {"name": "Zero", "percentage_allocation": 0},
+            {"name": "All", "percentage_allocation": 100.0},
+        ]);
+        let plan = match decompose("id", &calendar, &pillars, &json!([])) {
+            Ok(plan) => plan,
+            Err(e) => panic!("unexpected error: {e}"),
+        };
+        let priorities: Vec<i16> = plan.tasks.iter().map(|t| t.priority).collect();
+        assert_eq!(priorities, [8, 1, 10]);
+        assert_eq!(plan.estimated_duration_days, 1);
+    }
+
+    #[test]
+    fn error_display_is_the_message() {
+        let err = Error::Unusable("kpis is not an array".into());
+        assert_eq!(err.to_string(), "kpis is not an array");
+    }
+}

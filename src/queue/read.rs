@@ -1,0 +1,172 @@
+//! Reads of task rows for the API (no state changes): full rows, status pages and summaries,
+//! dependency checks, and the orchestrator metrics, each one `sql/` statement.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+use sqlx::PgConnection;
+use sqlx::types::Json;
+use uuid::Uuid;
+
+use crate::db::sql;
+
+/// A task as clients see it: every column of the specification plus the queue's public ones
+/// (the attempt token stays private: it is the fencing secret of the running attempt).
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct TaskRecord {
+    pub id: Uuid,
+    pub workspace_id: Uuid,
+    pub contact_id: Option<Uuid>,
+    pub strategy_id: Option<Uuid>,
+    pub task_description: String,
+    pub task_type: String,
+    pub assigned_agent: String,
+    pub priority: i32,
+    pub status: String,
+    pub depends_on: Vec<Uuid>,
+    pub input_data: Json<Value>,
+    pub output_data: Option<Json<Value>>,
+    pub error_message: Option<String>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub completed_at: Option<DateTime<Utc>>,
+    pub retry_count: i32,
+    pub max_retries: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub next_run_at: DateTime<Utc>,
+    pub locked_by: Option<String>,
+    pub lease_expires_at: Option<DateTime<Utc>>,
+}
+
+pub async fn tasks_by_id(
+    db: &mut PgConnection,
+    ids: &[Uuid],
+) -> Result<Vec<TaskRecord>, sqlx::Error> {
+    sqlx::query_as(sql::TASK_GET).bind(ids).fetch_all(db).await
+}
+
+/// (task id, plan index) of a strategy's decomposed tasks, in plan order.
+pub async fn strategy_tasks(
+    db: &mut PgConnection,
+    strategy_id: Uuid,
+) -> Result<Vec<(Uuid, i32)>, sqlx::Error> {
+    sqlx::query_as(sql::TASK_LIST_BY_STRATEGY)
+        .bind(strategy_id)
+        .fetch_all(db)
+        .await
+}
+
+/// (id, status) of the given ids that exist in `workspace_id`.
+pub async fn dependency_status(
+    db: &mut PgConnection,
+    ids: &[Uuid],
+    workspace_id: Uuid,
+) -> Result<Vec<(Uuid, String)>, sqlx::Error> {
+    sqlx::query_as(sql::TASK_DEPENDENCY_STATUS)
+        .bind(ids)
+        .bind(workspace_id)
+        .fetch_all(db)
+        .await
+}
+
+/// Filters of GET /api/tasks/status.
+#[derive(Debug, Clone, Default)]
+pub struct StatusFilter {
+    pub workspace_id: Uuid,
+    pub task_id: Option<Uuid>,
+    pub status: Option<String>,
+    pub assigned_agent: Option<String>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StatusRow {
+    pub id: Uuid,
+    pub task_description: String,
+    pub status: String,
+    pub priority: i32,
+    pub assigned_agent: String,
+    pub error_message: Option<String>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub dependencies_met: bool,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct StatusSummary {
+    pub total: i64,
+    pub queued: i64,
+    pub in_progress: i64,
+    pub completed: i64,
+    pub failed: i64,
+    pub cancelled: i64,
+}
+
+pub async fn status_page(
+    db: &mut PgConnection,
+    f: &StatusFilter,
+    cursor: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<StatusRow>, sqlx::Error> {
+    sqlx::query_as(sql::TASK_STATUS_PAGE)
+        .bind(f.workspace_id)
+        .bind(f.task_id)
+        .bind(f.status.as_deref())
+        .bind(f.assigned_agent.as_deref())
+        .bind(cursor)
+        .bind(limit)
+        .fetch_all(db)
+        .await
+}
+
+pub async fn status_summary(
+    db: &mut PgConnection,
+    f: &StatusFilter,
+) -> Result<StatusSummary, sqlx::Error> {
+    sqlx::query_as(sql::TASK_STATUS_SUMMARY)
+        .bind(f.workspace_id)
+        .bind(f.task_id)
+        .bind(f.status.as_deref())
+        .bind(f.assigned_agent.as_deref())
+        .fetch_one(db)
+        .await
+}
+
+pub async fn queued_count(db: &mut PgConnection, workspace_id: Uuid) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(sql::TASK_COUNT_QUEUED)
+        .bind(workspace_id)
+        .fetch_one(db)
+        .await
+}
+
+/// The specification's `OrchestratorMetrics`, plus counts, success rate, retries, ready depth
+/// and the oldest ready task's age.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct OrchestratorMetrics {
+    pub tasks_created_today: i64,
+    pub tasks_executed_today: i64,
+    pub tasks_failed_today: i64,
+    pub average_execution_time_ms: f64,
+    pub queue_depth: i64,
+    pub ready_depth: i64,
+    pub oldest_ready_age_seconds: f64,
+    pub total_tasks: i64,
+    pub in_progress: i64,
+    pub completed: i64,
+    pub failed: i64,
+    pub cancelled: i64,
+    pub total_retries: i64,
+    pub success_rate: Option<f64>,
+    pub agents_utilization: Json<Value>,
+}
+
+pub async fn orchestrator_metrics(
+    db: &mut PgConnection,
+    workspace_id: Uuid,
+    zone: &str,
+) -> Result<OrchestratorMetrics, sqlx::Error> {
+    sqlx::query_as(sql::ORCHESTRATOR_METRICS)
+        .bind(workspace_id)
+        .bind(zone)
+        .fetch_one(db)
+        .await
+}
