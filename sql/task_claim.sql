@@ -5,7 +5,8 @@
 -- rows than asked for (Oban's fetch_jobs comment explains the same trap).
 -- Readiness comes from unmet_deps (kept by task_complete.sql) so the claim joins nothing.
 -- Writes: status, started_at, the lease and a fresh attempt token; one task.started audit row
--- per task, in the same statement and so the same transaction.
+-- per task, in the same statement and so the same transaction. Returns the workspace's zone for
+-- the time-of-day rules.
 -- Params: $1 worker_id text, $2 limit int, $3 lease_secs float8,
 --         $4 workspace_id uuid (NULL = any), $5 priority_min int (NULL = any),
 --         $6 task_type text (NULL = any), $7 assigned_agent text (NULL = any)
@@ -34,7 +35,8 @@ WITH candidates AS (
   WHERE t.id = c.id
   RETURNING t.id, t.workspace_id, t.task_type, t.assigned_agent, t.task_description,
             t.input_data, t.priority, t.retry_count, t.max_retries, t.attempt_token,
-            t.next_run_at, t.started_at, t.created_at
+            t.next_run_at, t.started_at, t.created_at,
+            (SELECT w.timezone FROM workspaces w WHERE w.id = t.workspace_id) AS timezone
 ), audit AS (
   INSERT INTO audit_logs (workspace_id, action, resource, resource_id, agent, status, details)
   SELECT workspace_id, 'task.started', 'autonomous_tasks', id, $1, 'in_progress',
@@ -42,6 +44,6 @@ WITH candidates AS (
   FROM claimed
 )
 SELECT id, workspace_id, task_type, assigned_agent, task_description, input_data, priority,
-       retry_count, max_retries, attempt_token, next_run_at, started_at
+       retry_count, max_retries, attempt_token, next_run_at, started_at, timezone
 FROM claimed
 ORDER BY priority DESC, created_at, id;

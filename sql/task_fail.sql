@@ -1,7 +1,8 @@
 -- task_fail.sql: mark attempts failed for good, a batch at a time: a permanent error (HTTP 4xx),
 -- or a transient one when retry_count already equals max_retries (TASK_005). retry_count is left
 -- as it is, so after TASK_005 it equals max_retries (it counts retries, not attempts).
--- Fenced by the attempt token and status.
+-- Fenced by the attempt token and status. The caller runs task_cancel_dependents.sql next, in
+-- the same transaction: a failed task's dependents can never run.
 -- Params: $1 ids uuid[], $2 attempt tokens uuid[], $3 error_message text[], $4 actions text[]
 --         ('task.failed', or 'task.reclaimed' when an expired lease used up the last retry),
 --         $5 details jsonb[], $6 actor text (worker id)
@@ -24,4 +25,4 @@ WITH failed AS (
          details || jsonb_build_object('retry_count', retry_count, 'error', error_message)
   FROM failed
 )
-SELECT id FROM failed;
+SELECT id FROM failed ORDER BY id;

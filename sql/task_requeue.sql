@@ -6,14 +6,14 @@
 --   task.released         worker drained on SIGTERM before the attempt finished: no retry consumed
 -- Fenced by the attempt token and status, like every write of a claimed task.
 -- Params: $1 ids uuid[], $2 attempt tokens uuid[], $3 retry increments int[],
---         $4 next_run_at timestamptz[], $5 error_message text[] (NULL clears),
+--         $4 next_run_at timestamptz[], $5 error_message text[] (NULL keeps the current one),
 --         $6 actions text[], $7 details jsonb[], $8 actor text (worker id)
 WITH moved AS (
   UPDATE autonomous_tasks t
   SET status = 'queued',
       retry_count = t.retry_count + r.increment,
       next_run_at = r.next_run_at,
-      error_message = r.error,
+      error_message = coalesce(r.error, t.error_message),
       locked_by = NULL,
       lease_expires_at = NULL,
       updated_at = now()

@@ -3,10 +3,11 @@
 -- The caller decides per task (retry with backoff, or TASK_005) and writes it with
 -- task_requeue.sql / task_fail.sql as 'task.reclaimed', in the same transaction.
 -- Params: $1 limit int
-SELECT id, retry_count, max_retries, attempt_token, locked_by
-FROM autonomous_tasks
-WHERE status = 'in_progress'
-  AND lease_expires_at < now()
-ORDER BY lease_expires_at
+SELECT t.id, t.retry_count, t.max_retries, t.attempt_token, t.locked_by, t.priority, t.task_type,
+       t.assigned_agent, (SELECT w.timezone FROM workspaces w WHERE w.id = t.workspace_id) AS timezone
+FROM autonomous_tasks t
+WHERE t.status = 'in_progress'
+  AND t.lease_expires_at < now()
+ORDER BY t.lease_expires_at
 LIMIT $1
-FOR UPDATE SKIP LOCKED;
+FOR UPDATE OF t SKIP LOCKED;

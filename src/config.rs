@@ -7,6 +7,8 @@ use std::time::Duration;
 use anyhow::{Result, anyhow};
 use clap::Args;
 
+use crate::schedule::TimeRules;
+use crate::schedule::business_hours::{DEFAULT_ZONE, Rules};
 use crate::schedule::retry::RetryPolicy;
 use crate::worker::{WorkerConfig, default_worker_id};
 
@@ -41,6 +43,11 @@ pub struct ExecArgs {
     /// Zone for time-of-day rules and "today" when a workspace sets none.
     #[arg(long, env = "TASKFLEET_TIMEZONE", default_value = "Australia/Sydney")]
     pub timezone: String,
+
+    /// `off` disables every time-of-day rule (night pause, retry and email windows).
+    #[arg(long, env = "TASKFLEET_BUSINESS_HOURS", default_value = "on",
+          value_parser = ["on", "off"])]
+    pub business_hours: String,
 }
 
 impl ExecArgs {
@@ -66,6 +73,12 @@ impl ExecArgs {
             poll_interval: Duration::from_secs(2),
             agent_retry_delay: Duration::from_secs(self.agent_retry_secs),
             shutdown_grace: task_timeout,
+            time: TimeRules {
+                rules: Rules {
+                    enabled: self.business_hours == "on",
+                },
+                default_zone: self.timezone.parse().unwrap_or(DEFAULT_ZONE),
+            },
         }
     }
 

@@ -14,6 +14,7 @@ use uuid::Uuid;
 use common::{TestDb, new_task};
 use taskfleet::db::sql;
 use taskfleet::queue::{self, ClaimFilter};
+use taskfleet::schedule::TimeRules;
 use taskfleet::schedule::retry::RetryPolicy;
 
 const LEASE: Duration = Duration::from_secs(30);
@@ -103,9 +104,16 @@ async fn a_stale_attempt_token_changes_nothing(pool: PgPool) {
         .await
         .unwrap();
     assert_eq!(db.count("SELECT count(*) FROM stuck_tasks").await, 1);
-    let report = queue::reclaim_expired(&db.pool, "reaper", 10, &POLICY, Utc::now())
-        .await
-        .unwrap();
+    let report = queue::reclaim_expired(
+        &db.pool,
+        "reaper",
+        10,
+        &POLICY,
+        &TimeRules::off(),
+        Utc::now(),
+    )
+    .await
+    .unwrap();
     assert_eq!(report.requeued, vec![id]);
     assert_eq!(db.task(id).await.retry_count, 1);
     tokio::time::sleep(Duration::from_millis(20)).await; // past the 2 ms backoff
@@ -132,7 +140,7 @@ async fn a_stale_attempt_token_changes_nothing(pool: PgPool) {
         details: json!({}),
     };
     assert!(
-        queue::fail(&db.pool, "w1", &[fail])
+        queue::fail(&mut *db.pool.acquire().await.unwrap(), "w1", &[fail])
             .await
             .unwrap()
             .is_empty()
@@ -179,9 +187,16 @@ async fn reclaiming_the_last_retry_fails_the_task_with_task_005(pool: PgPool) {
         .execute(&db.pool)
         .await
         .unwrap();
-    let report = queue::reclaim_expired(&db.pool, "reaper", 10, &POLICY, Utc::now())
-        .await
-        .unwrap();
+    let report = queue::reclaim_expired(
+        &db.pool,
+        "reaper",
+        10,
+        &POLICY,
+        &TimeRules::off(),
+        Utc::now(),
+    )
+    .await
+    .unwrap();
     assert_eq!(report.failed, vec![id]);
     let row = db.task(id).await;
     assert_eq!(row.status, "failed");

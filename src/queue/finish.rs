@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::types::Json;
-use sqlx::{PgExecutor, PgPool};
+use sqlx::{PgConnection, PgExecutor, PgPool};
 use uuid::Uuid;
 
 use super::{Lease, is_retryable, split};
@@ -109,9 +109,10 @@ pub struct Failure {
     pub details: Value,
 }
 
-/// Marks attempts failed (fenced); returns the ids failed.
+/// Marks attempts failed (fenced) and cancels their dependents transitively (TASK_006); returns
+/// the ids failed. Two statements: run it inside a transaction.
 pub async fn fail(
-    db: impl PgExecutor<'_>,
+    db: &mut PgConnection,
     worker_id: &str,
     items: &[Failure],
 ) -> Result<Vec<Uuid>, sqlx::Error> {
@@ -127,7 +128,9 @@ pub async fn fail(
         .bind(items.iter().map(|f| f.action.as_str()).collect::<Vec<_>>())
         .bind(items.iter().map(|f| Json(&f.details)).collect::<Vec<_>>())
         .bind(worker_id)
-        .fetch_all(db)
+        .fetch_all(&mut *db)
         .await?;
-    Ok(rows.into_iter().map(|(id,)| id).collect())
+    let failed: Vec<Uuid> = rows.into_iter().map(|(id,)| id).collect();
+    super::lifecycle::cancel_dependents(db, &failed, "failed", worker_id).await?;
+    Ok(failed)
 }

@@ -8,19 +8,24 @@
 //! | [`heartbeat`] | `task_heartbeat.sql` | (lease only, no state change) |
 //! | [`complete`] | `task_complete.sql` + `task_unblock_dependents.sql` | `task.executed` |
 //! | [`requeue`] | `task_requeue.sql` | `task.retry_scheduled`, `task.deferred`, `task.released`, `task.reclaimed` |
-//! | [`fail`] | `task_fail.sql` | `task.failed` (or `task.reclaimed`) |
+//! | [`fail`] | `task_fail.sql` + `task_cancel_dependents.sql` | `task.failed` (or `task.reclaimed`) |
 //! | [`reclaim_expired`] | `task_select_expired_leases.sql` then requeue/fail | `task.reclaimed` |
+//! | [`cancel`] | `task_cancel.sql` + `task_cancel_dependents.sql` | `task.cancelled` |
+//! | [`cancel_dependents`] | `task_cancel_dependents.sql` (after a fail, too) | `task.cancelled` |
+//! | [`retry`] | `task_retry.sql` | `task.retried` |
 //!
 //! Every write of a claimed task is fenced by its [`Lease`] (id + attempt token), so a worker that
 //! lost its lease cannot overwrite a newer attempt.
 
 mod finish;
 mod insert;
+mod lifecycle;
 pub mod read;
 mod reclaim;
 
 pub use finish::{Failure, Requeue, complete, fail, requeue};
 pub use insert::{NewTask, insert};
+pub use lifecycle::{cancel, cancel_dependents, retry};
 pub use reclaim::{ReclaimReport, reaper_interval, reclaim_expired};
 
 use std::collections::HashSet;
@@ -36,6 +41,8 @@ use crate::db::sql;
 
 /// Channel that wakes idle workers (NOTIFY from insert, unblock and requeue statements).
 pub const READY_CHANNEL: &str = "taskfleet_ready";
+/// Channel that tells workers a running task was cancelled (payload: the task id).
+pub const CANCEL_CHANNEL: &str = "taskfleet_cancel";
 /// Channel that tells workers the agent registry changed.
 pub const AGENTS_CHANNEL: &str = "taskfleet_agents";
 
@@ -81,9 +88,21 @@ pub struct ClaimedTask {
     /// When the task became ready (for ready → started latency).
     pub next_run_at: DateTime<Utc>,
     pub started_at: DateTime<Utc>,
+    /// The workspace's zone, if it set one (time-of-day rules).
+    pub timezone: Option<String>,
 }
 
 impl ClaimedTask {
+    /// What the time-of-day rules need of this task.
+    pub fn timing(&self) -> crate::schedule::TaskTiming<'_> {
+        crate::schedule::TaskTiming {
+            priority: self.priority,
+            task_type: &self.task_type,
+            assigned_agent: &self.assigned_agent,
+            timezone: self.timezone.as_deref(),
+        }
+    }
+
     pub fn lease(&self) -> Lease {
         Lease {
             task_id: self.id,

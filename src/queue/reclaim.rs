@@ -12,6 +12,7 @@ use super::{Failure, Lease, Requeue, fail, requeue};
 use crate::audit::Action;
 use crate::db::sql;
 use crate::schedule::retry::{Decision, RetryPolicy};
+use crate::schedule::{TaskTiming, TimeRules};
 
 /// What one reaper pass did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -27,6 +28,10 @@ struct Expired {
     max_retries: i32,
     attempt_token: Uuid,
     locked_by: Option<String>,
+    priority: i32,
+    task_type: String,
+    assigned_agent: String,
+    timezone: Option<String>,
 }
 
 /// Takes back up to `limit` expired leases in one transaction (rows another reaper holds are
@@ -36,6 +41,7 @@ pub async fn reclaim_expired(
     reaper_id: &str,
     limit: usize,
     policy: &RetryPolicy,
+    time: &TimeRules,
     now: DateTime<Utc>,
 ) -> Result<ReclaimReport, sqlx::Error> {
     let mut tx = db.begin().await?;
@@ -59,7 +65,15 @@ pub async fn reclaim_expired(
             Decision::Retry { next_run_at } => requeues.push(Requeue {
                 lease,
                 increment: 1,
-                next_run_at,
+                next_run_at: time.retry_at(
+                    TaskTiming {
+                        priority: task.priority,
+                        task_type: &task.task_type,
+                        assigned_agent: &task.assigned_agent,
+                        timezone: task.timezone.as_deref(),
+                    },
+                    next_run_at,
+                ),
                 error: Some(reason),
                 action: Action::Reclaimed,
                 details,

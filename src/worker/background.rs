@@ -41,7 +41,8 @@ pub async fn reap_once(pool: &PgPool, cfg: &WorkerConfig) -> usize {
     const BATCH: usize = 100;
     let mut total = 0;
     loop {
-        match queue::reclaim_expired(pool, &cfg.id, BATCH, &cfg.retry, Utc::now()).await {
+        match queue::reclaim_expired(pool, &cfg.id, BATCH, &cfg.retry, &cfg.time, Utc::now()).await
+        {
             Ok(report) => {
                 let n = report.requeued.len() + report.failed.len();
                 for id in report.requeued.iter().chain(&report.failed) {

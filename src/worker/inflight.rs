@@ -19,6 +19,8 @@ pub enum Abandon {
     /// The heartbeat found the lease gone (reclaimed or cancelled): write nothing, the row is
     /// no longer ours.
     LeaseLost = 1,
+    /// The task was cancelled (NOTIFY taskfleet_cancel): drop the call, write nothing.
+    Cancelled = 3,
     /// The worker is draining and the attempt outlived the grace period: release it to queued.
     Shutdown = 2,
 }
@@ -35,6 +37,7 @@ impl Attempt {
         match self.reason.load(Ordering::Acquire) {
             1 => Abandon::LeaseLost,
             2 => Abandon::Shutdown,
+            3 => Abandon::Cancelled,
             _ => Abandon::None,
         }
     }
@@ -84,6 +87,17 @@ impl Inflight {
     pub fn abandon(&self, lease: Lease, why: Abandon) {
         if let Some(a) = self.lock().get(&lease.task_id).filter(|a| a.lease == lease) {
             a.abandon(why);
+        }
+    }
+
+    /// Abandons whatever attempt of `task_id` this worker runs.
+    pub fn abandon_task(&self, task_id: Uuid, why: Abandon) -> bool {
+        match self.lock().get(&task_id) {
+            Some(a) => {
+                a.abandon(why);
+                true
+            }
+            None => false,
         }
     }
 

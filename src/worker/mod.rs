@@ -30,7 +30,8 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::agents::{Executor, Outcome};
-use crate::queue::{self, AGENTS_CHANNEL, ClaimFilter, ClaimedTask, READY_CHANNEL};
+use crate::queue::{self, AGENTS_CHANNEL, CANCEL_CHANNEL, ClaimFilter, ClaimedTask, READY_CHANNEL};
+use crate::schedule::TimeRules;
 use crate::schedule::retry::RetryPolicy;
 use background::{RegistrySync, SharedRegistrySync};
 use finisher::Finisher;
@@ -54,6 +55,8 @@ pub struct WorkerConfig {
     pub agent_retry_delay: Duration,
     /// On shutdown, how long attempts may still run before they are released to `queued`.
     pub shutdown_grace: Duration,
+    /// Time-of-day rules (contract section 6).
+    pub time: TimeRules,
 }
 
 /// A unique worker id: `HOSTNAME` (the pod name on Kubernetes), the pid and a random suffix.
@@ -81,7 +84,7 @@ pub async fn run<E: Executor>(
         .await
         .context("cannot open the LISTEN connection")?;
     listener
-        .listen_all([READY_CHANNEL, AGENTS_CHANNEL])
+        .listen_all([READY_CHANNEL, CANCEL_CHANNEL, AGENTS_CHANNEL])
         .await
         .context("LISTEN failed")?;
     let registry_sync: SharedRegistrySync = Arc::new(RegistrySync::new(pool.clone()));
@@ -131,6 +134,7 @@ pub async fn run<E: Executor>(
                     metrics::counter!("taskfleet_tasks_claimed_total")
                         .increment(tasks.len() as u64);
                     backlog = tasks.len() == free;
+                    let tasks = record::defer_out_of_hours(&pool, &cfg, tasks).await;
                     for task in tasks {
                         let Ok(permit) = slots.clone().try_acquire_owned() else {
                             break;
@@ -155,6 +159,13 @@ pub async fn run<E: Executor>(
             _ = &mut shutdown => break,
             Some(_) = attempts.join_next(), if !attempts.is_empty() => want_claim = backlog,
             notification = listener.recv() => match notification {
+                Ok(n) if n.channel() == CANCEL_CHANNEL => {
+                    if let Ok(id) = n.payload().parse()
+                        && inflight.abandon_task(id, Abandon::Cancelled)
+                    {
+                        tracing::info!(task_id = %id, "task cancelled; abandoning its attempt");
+                    }
+                }
                 Ok(n) if n.channel() == AGENTS_CHANNEL => {
                     if let Some(registry) = ctx.executor.registry() {
                         let _ = ctx.registry_sync.reload(registry).await;
@@ -267,8 +278,8 @@ impl<E: Executor> AttemptCtx<E> {
                     .await
             }
             (_, Abandon::Shutdown) => self.finisher.finish(task, Finish::Released, started).await,
-            // The lease is gone: the row belongs to someone else now; write nothing.
-            _ => span.in_scope(|| tracing::info!("attempt abandoned: lease lost")),
+            // Lease lost or task cancelled: the row is no longer this attempt's; write nothing.
+            (_, why) => span.in_scope(|| tracing::info!(reason = ?why, "attempt abandoned")),
         }
         self.forget(&attempt);
     }

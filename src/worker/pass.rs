@@ -37,6 +37,7 @@ pub async fn run_once<E: Executor>(
     limit: usize,
 ) -> Result<Vec<LogEntry>, sqlx::Error> {
     let tasks = queue::claim(pool, &cfg.id, limit, cfg.lease, filter).await?;
+    let tasks = super::record::defer_out_of_hours(pool, cfg, tasks).await;
     let mut running = JoinSet::new();
     for task in tasks {
         let executor = executor.clone();

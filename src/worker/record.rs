@@ -39,7 +39,11 @@ impl Outcomes {
     pub async fn apply(&self, pool: &PgPool, worker_id: &str) -> Result<(), sqlx::Error> {
         queue::complete(pool, worker_id, &self.complete).await?;
         queue::requeue(pool, worker_id, &self.requeue).await?;
-        queue::fail(pool, worker_id, &self.fail).await?;
+        if !self.fail.is_empty() {
+            let mut tx = pool.begin().await?;
+            queue::fail(&mut tx, worker_id, &self.fail).await?;
+            tx.commit().await?;
+        }
         Ok(())
     }
 
@@ -108,6 +112,35 @@ impl Outcomes {
             }),
         }
     }
+}
+
+/// Claimed tasks that the time-of-day rules say may not start now go straight back to queued
+/// with their `next_run_at` moved (`task.deferred`, no retry consumed); returns the rest.
+pub async fn defer_out_of_hours(
+    pool: &PgPool,
+    cfg: &WorkerConfig,
+    tasks: Vec<ClaimedTask>,
+) -> Vec<ClaimedTask> {
+    let now = Utc::now();
+    let mut run = Vec::with_capacity(tasks.len());
+    let mut deferred = Outcomes::default();
+    for task in tasks {
+        match cfg.time.start_after(task.timing(), now) {
+            None => run.push(task),
+            Some(at) => deferred.requeue.push(Requeue {
+                lease: task.lease(),
+                increment: 0,
+                next_run_at: at,
+                error: None,
+                action: Action::Deferred,
+                details: json!({"reason": "business_hours", "priority": task.priority}),
+            }),
+        }
+    }
+    if !deferred.requeue.is_empty() {
+        super::finisher::write_with_retries(pool, &cfg.id, &deferred).await;
+    }
+    run
 }
 
 /// Counts and times one finished attempt.

@@ -44,6 +44,8 @@ type Script = Arc<dyn Fn(&Call, usize) -> Reply + Send + Sync>;
 struct Shared {
     script: Script,
     calls: Arc<Mutex<Vec<Call>>>,
+    /// (task id, when) each call ended: answered, or dropped when the client went away.
+    dropped: Arc<Mutex<Vec<(Uuid, Instant)>>>,
     per_task: Arc<Mutex<HashMap<Uuid, usize>>>,
 }
 
@@ -59,6 +61,7 @@ impl TestAgent {
         let shared = Shared {
             script: Arc::new(script),
             calls: Default::default(),
+            dropped: Default::default(),
             per_task: Default::default(),
         };
         let app = Router::new()
@@ -88,6 +91,15 @@ impl TestAgent {
 
     pub fn calls(&self) -> Vec<Call> {
         self.shared.calls.lock().unwrap().clone()
+    }
+
+    /// When the call of `task_id` ended (answered, or the client went away from a hanging one).
+    pub fn ended_at(&self, task_id: Uuid) -> Option<Instant> {
+        let dropped = self.shared.dropped.lock().unwrap();
+        dropped
+            .iter()
+            .find(|(id, _)| *id == task_id)
+            .map(|(_, at)| *at)
     }
 
     pub fn calls_for(&self, task_id: Uuid) -> Vec<Call> {
@@ -131,7 +143,20 @@ async fn handle(State(s): State<Shared>, headers: HeaderMap, body: Bytes) -> Res
     };
     let reply = (s.script)(&call, n);
     s.calls.lock().unwrap().push(call.clone());
+    // axum drops this future when the client disconnects: record when.
+    let _guard = DropGuard(s.dropped.clone(), call.task_id);
     respond(reply).await
+}
+
+struct DropGuard(Arc<Mutex<Vec<(Uuid, Instant)>>>, Uuid);
+
+impl Drop for DropGuard {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            return;
+        }
+        self.0.lock().unwrap().push((self.1, Instant::now()));
+    }
 }
 
 fn respond(reply: Reply) -> std::pin::Pin<Box<dyn std::future::Future<Output = Response> + Send>> {

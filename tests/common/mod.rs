@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod agent;
+pub mod api;
 pub mod procs;
 
 use std::time::{Duration, Instant};

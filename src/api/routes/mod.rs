@@ -3,6 +3,7 @@
 mod decompose;
 mod execute;
 mod health;
+mod lifecycle;
 mod metrics;
 mod status;
 mod strategies;
@@ -24,5 +25,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/tasks/execute", post(execute::execute))
         .route("/api/tasks/status", get(status::status))
         .route("/api/tasks/{id}", get(tasks::get))
+        .route("/api/tasks/{id}/cancel", post(lifecycle::cancel))
+        .route("/api/tasks/{id}/retry", post(lifecycle::retry))
         .route("/api/metrics/orchestrator", get(metrics::orchestrator))
 }

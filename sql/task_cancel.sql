@@ -1,0 +1,35 @@
+-- task_cancel.sql: cancel one queued or in_progress task (POST /api/tasks/{id}/cancel).
+-- An in_progress attempt is abandoned: the row leaves in_progress, so the running worker's late
+-- result matches nothing (every write of an attempt requires status = 'in_progress' and its
+-- token), and NOTIFY taskfleet_cancel tells that worker to drop the call now.
+-- The caller runs task_cancel_dependents.sql next, in the same transaction.
+-- Returns nothing when the task is missing or already terminal (the caller answers 404 / 409).
+-- Params: $1 id uuid, $2 reason text (NULL = 'Cancelled by user'), $3 actor text
+WITH target AS (
+  SELECT id, status
+  FROM autonomous_tasks
+  WHERE id = $1
+  FOR UPDATE
+), cancelled AS (
+  UPDATE autonomous_tasks t
+  SET status = 'cancelled',
+      error_message = coalesce($2, 'Cancelled by user'),
+      locked_by = NULL,
+      lease_expires_at = NULL,
+      updated_at = now()
+  FROM target
+  WHERE t.id = target.id
+    AND target.status IN ('queued', 'in_progress')
+  RETURNING t.id, t.workspace_id, target.status AS previous_status
+), audit AS (
+  INSERT INTO audit_logs (workspace_id, action, resource, resource_id, agent, status, details)
+  SELECT workspace_id, 'task.cancelled', 'autonomous_tasks', id, $3, 'cancelled',
+         jsonb_build_object('previous_status', previous_status, 'reason', coalesce($2, 'Cancelled by user'))
+  FROM cancelled
+), wake AS (
+  SELECT pg_notify('taskfleet_cancel', id::text) AS sent
+  FROM cancelled
+  WHERE previous_status = 'in_progress'
+)
+SELECT c.id, c.previous_status, (SELECT count(*) FROM wake) AS notified
+FROM cancelled c;

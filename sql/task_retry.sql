@@ -1,0 +1,56 @@
+-- task_retry.sql: manual retry (POST /api/tasks/{id}/retry): a failed or cancelled task goes back
+-- to queued, ready at once, its error cleared (retry_count reset when asked), together with the
+-- tasks cancelled on its account (cancelled_by = it), and only those.
+-- unmet_deps is recomputed for every re-queued task; their other dependencies are locked
+-- FOR SHARE in id order, as task_insert.sql does, so a dependency completing meanwhile is not
+-- missed. One task.retried audit row per re-queued task; NOTIFY wakes idle workers.
+-- Returns nothing when the task is missing or not failed/cancelled (the caller answers 404/409).
+-- Params: $1 id uuid, $2 reset_retry_count bool, $3 actor text
+WITH target AS (
+  SELECT id
+  FROM autonomous_tasks
+  WHERE id = $1 AND status IN ('failed', 'cancelled')
+  FOR UPDATE
+), family AS MATERIALIZED (
+  SELECT id FROM target
+  UNION
+  SELECT t.id
+  FROM autonomous_tasks t
+  WHERE t.cancelled_by = $1 AND t.status = 'cancelled' AND EXISTS (SELECT 1 FROM target)
+), dep_locks AS MATERIALIZED (
+  SELECT t.id, t.status
+  FROM autonomous_tasks t
+  WHERE t.id IN (SELECT unnest(f.depends_on) FROM autonomous_tasks f WHERE f.id IN (SELECT id FROM family))
+    AND t.id NOT IN (SELECT id FROM family)
+  ORDER BY t.id
+  FOR SHARE
+), requeued AS (
+  UPDATE autonomous_tasks t
+  SET status = 'queued',
+      error_message = NULL,
+      cancelled_by = NULL,
+      retry_count = CASE WHEN t.id = $1 AND $2 THEN 0 ELSE t.retry_count END,
+      next_run_at = now(),
+      started_at = NULL,
+      completed_at = NULL,
+      locked_by = NULL,
+      lease_expires_at = NULL,
+      unmet_deps = (
+        SELECT count(DISTINCT d.id)
+        FROM unnest(t.depends_on) AS d(id)
+        WHERE NOT EXISTS (SELECT 1 FROM dep_locks l WHERE l.id = d.id AND l.status = 'completed')),
+      updated_at = now()
+  WHERE t.id IN (SELECT id FROM family)
+  RETURNING t.id, t.workspace_id, t.retry_count, t.unmet_deps
+), audit AS (
+  INSERT INTO audit_logs (workspace_id, action, resource, resource_id, agent, status, details)
+  SELECT workspace_id, 'task.retried', 'autonomous_tasks', id, $3, 'queued',
+         jsonb_build_object('retry_count', retry_count,
+                            'requeued_with', CASE WHEN id = $1 THEN NULL ELSE $1 END)
+  FROM requeued
+), wake AS (
+  SELECT pg_notify('taskfleet_ready', 'retried') AS sent
+  WHERE EXISTS (SELECT 1 FROM requeued WHERE unmet_deps = 0)
+)
+SELECT r.id, (SELECT count(*) FROM wake) AS woke
+FROM requeued r;

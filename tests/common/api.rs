@@ -1,0 +1,271 @@
+//! `TestApi`: the real API router (`taskfleet::api::router`) served in-process on 127.0.0.1:0
+//! over the test's own pool, plus bearer tokens of every kind (valid, expired, forged, `alg:
+//! none`) and small JSON request helpers that return `(status, body)`.
+
+use clap::Parser;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use taskfleet::cli::ApiClaims;
+
+use super::{AGENT_SECRET, TestDb};
+
+/// HS256 secret of the API's bearer tokens in tests.
+pub const JWT_SECRET: &str = "test-jwt-secret";
+
+#[derive(clap::Parser)]
+struct ApiFlags {
+    #[command(flatten)]
+    api: taskfleet::config::ApiArgs,
+}
+
+/// What a request carries in `Authorization`.
+#[derive(Debug, Clone, Copy)]
+pub enum Auth<'a> {
+    /// No header at all.
+    None,
+    /// `Bearer <token>`.
+    Bearer(&'a str),
+    /// The header's value exactly as given.
+    Raw(&'a str),
+}
+
+/// A request body: a JSON value, or raw text sent as it is (malformed JSON, huge bodies).
+pub enum Body {
+    Json(Value),
+    Text(String),
+}
+
+impl From<Value> for Body {
+    fn from(v: Value) -> Self {
+        Body::Json(v)
+    }
+}
+
+impl From<&Value> for Body {
+    fn from(v: &Value) -> Self {
+        Body::Json(v.clone())
+    }
+}
+
+impl From<&str> for Body {
+    fn from(s: &str) -> Self {
+        Body::Text(s.to_owned())
+    }
+}
+
+impl From<String> for Body {
+    fn from(s: String) -> Self {
+        Body::Text(s)
+    }
+}
+
+pub struct TestApi {
+    /// `http://127.0.0.1:PORT`, no trailing slash.
+    pub base: String,
+    client: reqwest::Client,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl TestApi {
+    /// Serves the API over `db.pool`, with agent calls enabled (`common::AGENT_SECRET`), a 5 s
+    /// task timeout, a 50 ms backoff base and the time-of-day rules off (so tests do not depend
+    /// on the hour in Sydney).
+    pub async fn start(db: &TestDb) -> Self {
+        taskfleet::install_crypto_provider();
+        let flags = ApiFlags::try_parse_from([
+            "taskfleet-api-test",
+            "--jwt-secret",
+            JWT_SECRET,
+            "--agent-secret",
+            AGENT_SECRET,
+            "--task-timeout-secs",
+            "5",
+            "--backoff-base-ms",
+            "50",
+            "--business-hours",
+            "off",
+        ])
+        .unwrap();
+        let state = taskfleet::cli::api::state(db.pool.clone(), &flags.api, JWT_SECRET).unwrap();
+        let app = taskfleet::api::router(state);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let server = tokio::spawn(async move {
+            axum::serve(listener, app).await.unwrap();
+        });
+        let client = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(60))
+            .build()
+            .unwrap();
+        Self {
+            base,
+            client,
+            server,
+        }
+    }
+
+    /// Any request: `(status, body)`; a body that is not JSON comes back as a JSON string.
+    pub async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        auth: Auth<'_>,
+        body: Option<Body>,
+    ) -> (u16, Value) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut req = self
+            .client
+            .request(method, format!("{}{}", self.base, path));
+        match auth {
+            Auth::None => {}
+            Auth::Bearer(t) => req = req.header("authorization", format!("Bearer {t}")),
+            Auth::Raw(v) => req = req.header("authorization", v),
+        }
+        match body {
+            None => {}
+            Some(Body::Json(v)) => req = req.json(&v),
+            Some(Body::Text(s)) => req = req.header("content-type", "application/json").body(s),
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap();
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        (status, body)
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> (u16, Value) {
+        self.send("GET", path, Auth::Bearer(token), None).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: impl Into<Body>) -> (u16, Value) {
+        self.send("POST", path, Auth::Bearer(token), Some(body.into()))
+            .await
+    }
+
+    /// POST /api/tasks with the required fields (content task for content-generator) plus
+    /// `extra`; panics unless 201. Returns the task row.
+    pub async fn create_task(&self, token: &str, ws: Uuid, extra: Value) -> Value {
+        let mut body = json!({
+            "workspace_id": ws,
+            "task_description": "Write a blog post",
+            "task_type": "content",
+            "assigned_agent": "content-generator",
+        });
+        for (k, v) in extra.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        let (status, resp) = self.post("/api/tasks", token, body).await;
+        assert_eq!(status, 201, "{resp}");
+        resp["task"].clone()
+    }
+
+    /// POST /api/strategies; panics unless 201. Returns the strategy id.
+    pub async fn create_strategy(&self, token: &str, body: Value) -> Uuid {
+        let (status, resp) = self.post("/api/strategies", token, body).await;
+        assert_eq!(status, 201, "{resp}");
+        assert_eq!(resp["success"], true, "{resp}");
+        resp["strategy_id"].as_str().unwrap().parse().unwrap()
+    }
+}
+
+impl Drop for TestApi {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+fn sign(secret: &str, claims: &ApiClaims) -> String {
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::default(),
+        claims,
+        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .unwrap()
+}
+
+fn claims(sub: &str, workspaces: &[Uuid], exp_in_secs: i64) -> ApiClaims {
+    let now = chrono::Utc::now().timestamp();
+    ApiClaims {
+        sub: sub.to_owned(),
+        workspaces: workspaces.to_vec(),
+        exp: now + exp_in_secs,
+        iat: now,
+    }
+}
+
+/// A valid token for `sub`, member of `workspaces`, for an hour.
+pub fn token(sub: &str, workspaces: &[Uuid]) -> String {
+    sign(JWT_SECRET, &claims(sub, workspaces, 3600))
+}
+
+/// Signed with the right secret, but expired a minute ago.
+pub fn expired_token(sub: &str, workspaces: &[Uuid]) -> String {
+    sign(JWT_SECRET, &claims(sub, workspaces, -60))
+}
+
+/// Well-formed and unexpired, but signed with another secret.
+pub fn forged_token(sub: &str, workspaces: &[Uuid]) -> String {
+    sign("not-the-api-secret", &claims(sub, workspaces, 3600))
+}
+
+/// `base64url({"alg":"none","typ":"JWT"}).base64url(claims).` with an empty signature.
+pub fn alg_none_token(sub: &str, workspaces: &[Uuid]) -> String {
+    let header = br#"{"alg":"none","typ":"JWT"}"#;
+    let claims = serde_json::to_vec(&claims(sub, workspaces, 3600)).unwrap();
+    format!("{}.{}.", base64url(header), base64url(&claims))
+}
+
+/// Unpadded base64url (RFC 4648 section 5), as JWTs use.
+pub fn base64url(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
+        for i in 0..=chunk.len() {
+            out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+        }
+    }
+    out
+}
+
+/// Asserts the contract's error envelope with `code`, and returns its message.
+#[track_caller]
+pub fn assert_error(got: &(u16, Value), status: u16, code: &str) -> String {
+    let (s, body) = got;
+    assert_eq!(*s, status, "status of {body}");
+    assert_eq!(body["success"], false, "{body}");
+    assert_eq!(body["error"]["code"], code, "{body}");
+    let message = body["error"]["message"].as_str().unwrap_or_else(|| {
+        panic!("error.message is not a string: {body}");
+    });
+    assert!(!message.trim().is_empty(), "empty error message: {body}");
+    let mut keys: Vec<&String> = body.as_object().unwrap().keys().collect();
+    keys.sort();
+    assert_eq!(keys, ["error", "success"], "envelope keys: {body}");
+    message.to_owned()
+}
+
+/// Row counts of (autonomous_tasks, marketing_strategies, audit_logs): what a rejected request
+/// must leave unchanged.
+pub async fn row_counts(db: &TestDb) -> (i64, i64, i64) {
+    (
+        db.count("SELECT count(*) FROM autonomous_tasks").await,
+        db.count("SELECT count(*) FROM marketing_strategies").await,
+        db.count("SELECT count(*) FROM audit_logs").await,
+    )
+}
+
+/// A second workspace (tenant) with its own name.
+pub async fn other_workspace(db: &TestDb) -> Uuid {
+    let (id,): (Uuid,) = sqlx::query_as(taskfleet::db::sql::WORKSPACE_CREATE)
+        .bind("other tenant")
+        .bind(None::<String>)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    id
+}

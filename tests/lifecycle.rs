@@ -1,0 +1,259 @@
+//! Cancel (queued, in flight, terminal), the TASK_006 cascade over chains and diamonds, and
+//! manual retry bringing back exactly the tasks cancelled on its account.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use common::agent::{Reply, TestAgent};
+use common::procs::WorkerProc;
+use common::{TestDb, new_task};
+use taskfleet::queue::{self, ClaimFilter, NewTask};
+
+const MINUTE: Duration = Duration::from_secs(60);
+
+async fn cancel(db: &TestDb, id: Uuid) -> Option<String> {
+    let mut tx = db.pool.begin().await.unwrap();
+    let previous = queue::cancel(&mut tx, id, Some("changed plans"), "test")
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    previous
+}
+
+async fn retry(db: &TestDb, id: Uuid, reset: bool) -> Vec<Uuid> {
+    let mut tx = db.pool.begin().await.unwrap();
+    let ids = queue::retry(&mut tx, id, reset, "test").await.unwrap();
+    tx.commit().await.unwrap();
+    ids
+}
+
+/// a → b → c (c depends on b depends on a).
+fn chain(ws: Uuid) -> Vec<NewTask> {
+    let a = new_task(ws, "x");
+    let mut b = new_task(ws, "x");
+    b.depends_on = vec![a.id];
+    let mut c = new_task(ws, "x");
+    c.depends_on = vec![b.id];
+    vec![a, b, c]
+}
+
+#[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
+async fn cancelling_a_queued_task_cascades_down_the_chain(pool: PgPool) {
+    let db = TestDb::new(pool);
+    let ws = db.workspace().await;
+    let ids = db.insert(&chain(ws)).await;
+    assert_eq!(cancel(&db, ids[0]).await.as_deref(), Some("queued"));
+    let a = db.task(ids[0]).await;
+    assert_eq!(
+        (a.status.as_str(), a.error_message.as_deref()),
+        ("cancelled", Some("changed plans"))
+    );
+    for id in &ids[1..] {
+        let row = db.task(*id).await;
+        assert_eq!(row.status, "cancelled");
+        let msg = row.error_message.unwrap();
+        assert!(
+            msg.starts_with("TASK_006") && msg.contains(&ids[0].to_string()),
+            "{msg}"
+        );
+        assert_eq!(
+            db.audit_actions(*id).await.last().unwrap(),
+            "task.cancelled"
+        );
+    }
+    // Terminal now: a second cancel is refused (the API answers 409 TASK_009).
+    assert_eq!(cancel(&db, ids[0]).await, None);
+}
+
+#[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
+async fn a_completed_task_cannot_be_cancelled(pool: PgPool) {
+    let db = TestDb::new(pool);
+    let ws = db.workspace().await;
+    let id = db.insert(&[new_task(ws, "x")]).await[0];
+    let t = queue::claim(&db.pool, "w", 1, MINUTE, &ClaimFilter::default())
+        .await
+        .unwrap();
+    queue::complete(&db.pool, "w", &[(t[0].lease(), json!({}))])
+        .await
+        .unwrap();
+    assert_eq!(cancel(&db, id).await, None);
+    assert_eq!(db.task(id).await.status, "completed");
+}
+
+#[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
+async fn a_diamond_is_cancelled_once_per_task(pool: PgPool) {
+    let db = TestDb::new(pool);
+    let ws = db.workspace().await;
+    let top = new_task(ws, "x");
+    let (mut l, mut r) = (new_task(ws, "x"), new_task(ws, "x"));
+    l.depends_on = vec![top.id];
+    r.depends_on = vec![top.id];
+    let mut bottom = new_task(ws, "x");
+    bottom.depends_on = vec![l.id, r.id];
+    let unrelated = new_task(ws, "x");
+    db.insert(&[
+        top.clone(),
+        l.clone(),
+        r.clone(),
+        bottom.clone(),
+        unrelated.clone(),
+    ])
+    .await;
+    cancel(&db, top.id).await.unwrap();
+    for id in [l.id, r.id, bottom.id] {
+        assert_eq!(db.task(id).await.status, "cancelled");
+        let cancels = db
+            .audit_actions(id)
+            .await
+            .iter()
+            .filter(|a| *a == "task.cancelled")
+            .count();
+        assert_eq!(cancels, 1, "one audit row per cancelled task");
+    }
+    assert_eq!(db.task(unrelated.id).await.status, "queued");
+}
+
+#[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
+async fn a_cancelled_attempt_cannot_complete_late(pool: PgPool) {
+    let db = TestDb::new(pool);
+    let ws = db.workspace().await;
+    let id = db.insert(&[new_task(ws, "x")]).await[0];
+    let t = queue::claim(&db.pool, "w", 1, MINUTE, &ClaimFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(cancel(&db, id).await.as_deref(), Some("in_progress"));
+    let late = queue::complete(&db.pool, "w", &[(t[0].lease(), json!({"late": true}))])
+        .await
+        .unwrap();
+    assert!(late.is_empty());
+    let row = db.task(id).await;
+    assert_eq!((row.status.as_str(), row.output_data), ("cancelled", None));
+}
+
+#[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
+async fn cancelling_an_in_flight_task_drops_the_agent_call_at_once(pool: PgPool) {
+    let db = TestDb::new(pool);
+    let agent = TestAgent::always(Reply::Hang).await;
+    db.register_agent("content-generator", &agent.url).await;
+    let ws = db.workspace().await;
+    let _w = WorkerProc::start(&db, &[]).await;
+    let id = db.insert(&[new_task(ws, "content-generator")]).await[0];
+    let start = Instant::now();
+    while agent.calls().is_empty() {
+        assert!(start.elapsed() < MINUTE);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let cancelled_at = Instant::now();
+    assert_eq!(cancel(&db, id).await.as_deref(), Some("in_progress"));
+    loop {
+        if let Some(ended) = agent.ended_at(id) {
+            let after = ended - cancelled_at;
+            assert!(
+                after < Duration::from_secs(1),
+                "the call ended {after:?} after the cancel"
+            );
+            break;
+        }
+        assert!(
+            cancelled_at.elapsed() < Duration::from_secs(5),
+            "the agent call was never dropped"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let row = db.task(id).await;
+    assert_eq!(row.status, "cancelled");
+    assert_eq!(db.audit_actions(id).await.last().unwrap(), "task.cancelled");
+}
+
+#[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
+async fn a_failure_cancels_dependents_and_a_retry_brings_back_only_those(pool: PgPool) {
+    let db = TestDb::new(pool);
+    let agent = TestAgent::scripted(vec![
+        Reply::Status(503),
+        Reply::Status(503),
+        Reply::Status(503),
+        Reply::Status(503),
+        Reply::Ok(json!({"finally": true})),
+    ])
+    .await;
+    db.register_agent("flaky", &agent.url).await;
+    let fine = TestAgent::always(Reply::Ok(json!({}))).await;
+    db.register_agent("fine", &fine.url).await;
+    let ws = db.workspace().await;
+    let mut upstream = new_task(ws, "flaky");
+    upstream.max_retries = 3;
+    let mut child = new_task(ws, "fine");
+    child.depends_on = vec![upstream.id];
+    let mut grandchild = new_task(ws, "fine");
+    grandchild.depends_on = vec![child.id];
+    let other_root = new_task(ws, "fine");
+    db.insert(&[upstream.clone(), child.clone(), grandchild.clone()])
+        .await;
+    // An unrelated task cancelled on its own account must stay cancelled.
+    db.insert(std::slice::from_ref(&other_root)).await;
+    cancel(&db, other_root.id).await;
+
+    let w = WorkerProc::start(&db, &[("TASKFLEET_BACKOFF_BASE_MS", "10")]).await;
+    let row = db.wait_status(upstream.id, "failed", MINUTE).await;
+    assert!(row.error_message.unwrap().starts_with("TASK_005"));
+    assert_eq!(row.retry_count, 3);
+    for id in [child.id, grandchild.id] {
+        let row = db.task(id).await;
+        assert_eq!(row.status, "cancelled");
+        assert!(
+            row.error_message
+                .unwrap()
+                .contains(&upstream.id.to_string())
+        );
+    }
+
+    // Without reset, retry_count stays; with it, it starts over. Only the cascade comes back.
+    let mut requeued = retry(&db, upstream.id, true).await;
+    requeued.sort();
+    let mut want = vec![upstream.id, child.id, grandchild.id];
+    want.sort();
+    assert_eq!(requeued, want);
+    let row = db.wait_status(grandchild.id, "completed", MINUTE).await;
+    assert_eq!(row.error_message, None);
+    let up = db.task(upstream.id).await;
+    assert_eq!((up.status.as_str(), up.retry_count), ("completed", 0));
+    assert_eq!(db.task(other_root.id).await.status, "cancelled");
+    assert!(
+        db.audit_actions(child.id)
+            .await
+            .contains(&"task.retried".to_string())
+    );
+    drop(w);
+}
+
+#[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
+async fn retry_keeps_the_retry_count_unless_asked_and_refuses_live_tasks(pool: PgPool) {
+    let db = TestDb::new(pool);
+    let ws = db.workspace().await;
+    let id = db.insert(&[new_task(ws, "x")]).await[0];
+    // queued: nothing to retry.
+    assert!(retry(&db, id, false).await.is_empty());
+    sqlx::query("UPDATE autonomous_tasks SET status = 'failed', retry_count = 3, error_message = 'TASK_005: x' WHERE id = $1")
+        .bind(id)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(retry(&db, id, false).await, vec![id]);
+    let row = db.task(id).await;
+    assert_eq!(
+        (row.status.as_str(), row.retry_count, row.error_message),
+        ("queued", 3, None)
+    );
+    assert!(row.next_run_at <= chrono::Utc::now());
+    let ready: Vec<Uuid> = sqlx::query_scalar("SELECT id FROM ready_tasks")
+        .fetch_all(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(ready, vec![id], "ready at once");
+}
