@@ -88,7 +88,7 @@ pub async fn reclaim_expired(
     }
     let report = ReclaimReport {
         requeued: requeue(&mut *tx, reaper_id, &requeues).await?,
-        failed: fail(&mut *tx, reaper_id, &failures).await?,
+        failed: fail(&mut tx, reaper_id, &failures).await?,
     };
     tx.commit().await?;
     Ok(report)
