@@ -140,7 +140,7 @@ async fn a_stale_attempt_token_changes_nothing(pool: PgPool) {
         details: json!({}),
     };
     assert!(
-        queue::fail(&mut *db.pool.acquire().await.unwrap(), "w1", &[fail])
+        queue::fail(&mut db.pool.acquire().await.unwrap(), "w1", &[fail])
             .await
             .unwrap()
             .is_empty()
