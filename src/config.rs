@@ -10,6 +10,7 @@ use clap::Args;
 use crate::schedule::TimeRules;
 use crate::schedule::business_hours::{DEFAULT_ZONE, Rules};
 use crate::schedule::retry::RetryPolicy;
+use crate::worker::sweeps::SweepConfig;
 use crate::worker::{WorkerConfig, default_worker_id};
 
 /// The database, for every subcommand that needs one.
@@ -73,6 +74,7 @@ impl ExecArgs {
             poll_interval: Duration::from_secs(2),
             agent_retry_delay: Duration::from_secs(self.agent_retry_secs),
             shutdown_grace: task_timeout,
+            sweeps: None,
             time: TimeRules {
                 rules: Rules {
                     enabled: self.business_hours == "on",
@@ -128,21 +130,51 @@ pub struct WorkerArgs {
     /// Worker id written to locked_by and audit rows (default: HOSTNAME-pid-random).
     #[arg(long, env = "TASKFLEET_WORKER_ID")]
     pub worker_id: Option<String>,
+
+    /// Lease reaper schedule (cron, seconds first; default: every lease / 2 seconds).
+    #[arg(long, env = "TASKFLEET_REAPER_CRON")]
+    pub reaper_cron: Option<String>,
+
+    /// Queue-depth gauges and stale-task warning schedule.
+    #[arg(long, env = "TASKFLEET_METRICS_CRON", default_value = "*/15 * * * * *")]
+    pub metrics_cron: String,
+
+    /// Retention sweep schedule (default 03:30 daily in TASKFLEET_TIMEZONE).
+    #[arg(long, env = "TASKFLEET_RETENTION_CRON", default_value = "0 30 3 * * *")]
+    pub retention_cron: String,
+
+    /// A ready task waiting longer than this is stale (warned about, counted in /metrics).
+    #[arg(long, env = "TASKFLEET_STALE_AFTER_SECS", default_value_t = 300)]
+    pub stale_after_secs: u64,
+
+    /// Terminal tasks and audit rows older than this many days are deleted.
+    #[arg(long, env = "TASKFLEET_RETENTION_DAYS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub retention_days: u64,
 }
 
 impl WorkerArgs {
-    pub fn to_config(&self) -> WorkerConfig {
+    pub fn to_config(&self) -> Result<WorkerConfig> {
         let id = self.worker_id.clone().unwrap_or_else(default_worker_id);
-        let mut cfg = self.exec.to_config(
-            id,
-            self.concurrency as usize,
-            Duration::from_secs(self.lease_secs),
-        );
+        let lease = Duration::from_secs(self.lease_secs);
+        let mut cfg = self.exec.to_config(id, self.concurrency as usize, lease);
         cfg.poll_interval = Duration::from_millis(self.poll_interval_ms);
         if let Some(grace) = self.shutdown_grace_secs {
             cfg.shutdown_grace = Duration::from_secs(grace);
         }
-        cfg
+        let reaper = self
+            .reaper_cron
+            .clone()
+            .unwrap_or_else(|| SweepConfig::default_reaper_cron(lease));
+        cfg.sweeps = Some(SweepConfig::parse(
+            &reaper,
+            &self.metrics_cron,
+            &self.retention_cron,
+            cfg.time.default_zone,
+            Duration::from_secs(self.stale_after_secs),
+            self.retention_days,
+        )?);
+        Ok(cfg)
     }
 }
 

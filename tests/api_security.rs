@@ -61,6 +61,22 @@ async fn tenants(pool: PgPool) -> Tenants {
     }
 }
 
+/// A token for `sub` signed with the API's secret but with `alg`.
+fn sign_with(alg: jsonwebtoken::Algorithm, sub: &str, workspaces: &[Uuid]) -> String {
+    let now = chrono::Utc::now().timestamp();
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(alg),
+        &taskfleet::cli::ApiClaims {
+            sub: sub.to_owned(),
+            workspaces: workspaces.to_vec(),
+            exp: now + 3600,
+            iat: now,
+        },
+        &jsonwebtoken::EncodingKey::from_secret(common::api::JWT_SECRET.as_bytes()),
+    )
+    .unwrap()
+}
+
 /// Every authenticated route with a valid request for tenant A's data: (method, path, body).
 fn routes(t: &Tenants) -> Vec<(&'static str, String, Option<Value>)> {
     let a = t.a;
@@ -110,6 +126,13 @@ async fn every_route_answers_401_task_012_without_valid_credentials(pool: PgPool
         "eyJzdWIiOiJhbGljZSJ9"
     );
     let bearer_none = format!("Bearer {none}");
+    // Right secret, wrong algorithm: the API accepts HS256 only.
+    let hs512 = sign_with(jsonwebtoken::Algorithm::HS512, "alice", &ws);
+    // A valid token with its signature cut off.
+    let unsigned = format!(
+        "{}.",
+        t.token_a.rsplit_once('.').map(|(head, _)| head).unwrap()
+    );
     let basic = "Basic YWxpY2U6c2VjcmV0";
     // The valid token itself in the wrong scheme or without its scheme.
     let scheme_less = t.token_a.clone();
@@ -126,6 +149,8 @@ async fn every_route_answers_401_task_012_without_valid_credentials(pool: PgPool
         ("expired", Auth::Bearer(&expired)),
         ("forged (other secret)", Auth::Bearer(&forged)),
         ("alg none", Auth::Raw(&bearer_none)),
+        ("HS512 with the right secret", Auth::Bearer(&hs512)),
+        ("signature removed", Auth::Bearer(&unsigned)),
     ];
     let before = row_counts(&t.db).await;
     for (method, path, body) in routes(&t) {

@@ -21,7 +21,7 @@ pub async fn run(args: Args) -> Result<()> {
     let url = db::database_url(args.db.database_url)?;
     let secret = args.worker.exec.agent_secret()?;
     args.worker.exec.check_timezone()?;
-    let cfg = args.worker.to_config();
+    let cfg = args.worker.to_config()?;
     let metrics = telemetry::metrics();
     let ready = Arc::new(AtomicBool::new(false));
     if let Some(addr) = args.worker.metrics_addr {

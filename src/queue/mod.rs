@@ -26,7 +26,7 @@ mod reclaim;
 pub use finish::{Failure, Requeue, complete, fail, requeue};
 pub use insert::{NewTask, insert};
 pub use lifecycle::{cancel, cancel_dependents, retry};
-pub use reclaim::{ReclaimReport, reaper_interval, reclaim_expired};
+pub use reclaim::{ReclaimReport, reclaim_expired};
 
 use std::collections::HashSet;
 use std::time::Duration;

@@ -1,8 +1,6 @@
 //! The lease reaper: attempts whose lease expired (their worker died or stalled) are taken back.
 //! A reclaim counts as a transient failure: retry with backoff, or TASK_005 when none is left.
 
-use std::time::Duration;
-
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use sqlx::PgPool;
@@ -92,9 +90,4 @@ pub async fn reclaim_expired(
     };
     tx.commit().await?;
     Ok(report)
-}
-
-/// How often the reaper runs: at least every lease / 2 (contract section 8).
-pub fn reaper_interval(lease: Duration) -> Duration {
-    (lease / 2).max(Duration::from_millis(100))
 }

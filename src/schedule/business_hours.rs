@@ -129,7 +129,9 @@ pub fn local_at(tz: Tz, date: NaiveDate, hour: u32, minute: u32) -> DateTime<Utc
     resolve_local(tz, date.and_time(time))
 }
 
-fn resolve_local(tz: Tz, wall: NaiveDateTime) -> DateTime<Utc> {
+/// A local wall-clock time as an instant: a time in a DST gap becomes the first valid instant
+/// after the gap, one in an overlap the earlier of its two instants (also used by cron sweeps).
+pub fn resolve_local(tz: Tz, wall: NaiveDateTime) -> DateTime<Utc> {
     match tz.from_local_datetime(&wall).earliest() {
         Some(t) => t.with_timezone(&Utc),
         None => gap_end(tz, wall),

@@ -13,6 +13,7 @@ pub mod health;
 pub mod inflight;
 pub mod pass;
 pub mod record;
+pub mod sweeps;
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -57,6 +58,8 @@ pub struct WorkerConfig {
     pub shutdown_grace: Duration,
     /// Time-of-day rules (contract section 6).
     pub time: TimeRules,
+    /// Fleet-wide sweeps this worker takes part in (None: none, e.g. the API's execute pass).
+    pub sweeps: Option<sweeps::SweepConfig>,
 }
 
 /// A unique worker id: `HOSTNAME` (the pod name on Kubernetes), the pid and a random suffix.
@@ -236,17 +239,12 @@ fn spawn_background(
             async move { background::heartbeat_once(&pool, &cfg, &inflight).await }
         }))
     };
-    let reaper = {
-        let (pool, cfg) = (pool.clone(), cfg.clone());
-        let period = queue::reaper_interval(cfg.lease);
-        tokio::spawn(background::every(period, stop.clone(), move || {
-            let (pool, cfg) = (pool.clone(), cfg.clone());
-            async move {
-                background::reap_once(&pool, &cfg).await;
-            }
-        }))
-    };
-    vec![heartbeat, reaper]
+    let mut tasks = vec![heartbeat];
+    if let Some(sweep_cfg) = cfg.sweeps.clone() {
+        let sweeps = sweeps::Sweeps::new(pool.clone(), cfg.clone(), sweep_cfg);
+        tasks.push(tokio::spawn(sweeps.run(stop.clone())));
+    }
+    tasks
 }
 
 /// What every attempt shares.

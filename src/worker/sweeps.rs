@@ -1,0 +1,272 @@
+//! Fleet-wide periodic sweeps on cron schedules (the `cron` crate's syntax: seconds first,
+//! evaluated in `TASKFLEET_TIMEZONE`). Every worker runs the schedule loop, but each tick of each
+//! sweep runs on one worker only: the worker must win the sweep's advisory lock *and* claim the
+//! tick in `sweep_runs` (`sql/sweep_claim_tick.sql`). Sweeps:
+//!
+//! * `lease_reaper`: takes back expired leases (every `TASKFLEET_LEASE_SECS / 2` by default);
+//! * `queue_metrics`: queue-depth gauges for `/metrics` and a warning for stale ready tasks
+//!   (ready longer than `TASKFLEET_STALE_AFTER_SECS`);
+//! * `retention`: deletes terminal tasks and audit rows older than `TASKFLEET_RETENTION_DAYS`, in
+//!   batches.
+//!
+//! [`Sweeps::run_if_due`] runs one tick by hand (tests); [`Sweeps::run`] is the loop, which only
+//! ticks.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use chrono::{DateTime, TimeDelta, Utc};
+use chrono_tz::Tz;
+use cron::Schedule;
+use serde_json::{Value, json};
+use sqlx::PgPool;
+use tokio_util::sync::CancellationToken;
+
+use super::WorkerConfig;
+use super::background::reap_once;
+use crate::db::sql;
+use crate::schedule::business_hours::resolve_local;
+
+/// Deletes per retention statement.
+const RETENTION_BATCH: i32 = 1000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sweep {
+    LeaseReaper,
+    QueueMetrics,
+    Retention,
+}
+
+impl Sweep {
+    pub const ALL: [Sweep; 3] = [Sweep::LeaseReaper, Sweep::QueueMetrics, Sweep::Retention];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Sweep::LeaseReaper => "lease_reaper",
+            Sweep::QueueMetrics => "queue_metrics",
+            Sweep::Retention => "retention",
+        }
+    }
+
+    /// Advisory lock key: fixed per sweep so every worker of every version agrees.
+    fn lock_key(self) -> i64 {
+        0x7466_5357_0000 + self as i64
+    }
+}
+
+/// Schedules and thresholds of the sweeps.
+#[derive(Debug, Clone)]
+pub struct SweepConfig {
+    pub reaper: Schedule,
+    pub metrics: Schedule,
+    pub retention: Schedule,
+    pub zone: Tz,
+    pub stale_after: Duration,
+    pub retention_age: Duration,
+}
+
+impl SweepConfig {
+    /// Parses the three cron expressions; a bad one is an error naming its variable.
+    pub fn parse(
+        reaper: &str,
+        metrics: &str,
+        retention: &str,
+        zone: Tz,
+        stale_after: Duration,
+        retention_days: u64,
+    ) -> Result<Self> {
+        let parse = |expr: &str, var: &str| {
+            Schedule::from_str(expr).with_context(|| {
+                format!("{var}={expr:?} is not a cron expression (6 or 7 fields, seconds first)")
+            })
+        };
+        Ok(Self {
+            reaper: parse(reaper, "TASKFLEET_REAPER_CRON")?,
+            metrics: parse(metrics, "TASKFLEET_METRICS_CRON")?,
+            retention: parse(retention, "TASKFLEET_RETENTION_CRON")?,
+            zone,
+            stale_after,
+            retention_age: Duration::from_secs(retention_days * 24 * 3600),
+        })
+    }
+
+    /// The reaper's default: every lease / 2 seconds (contract section 8).
+    pub fn default_reaper_cron(lease: Duration) -> String {
+        format!("*/{} * * * * *", (lease.as_secs() / 2).clamp(1, 59))
+    }
+
+    fn schedule(&self, sweep: Sweep) -> &Schedule {
+        match sweep {
+            Sweep::LeaseReaper => &self.reaper,
+            Sweep::QueueMetrics => &self.metrics,
+            Sweep::Retention => &self.retention,
+        }
+    }
+
+    /// The first tick of `sweep` strictly after `after`. The schedule is read on the zone's wall
+    /// clock: a tick that a daylight-saving change skips runs once at the first valid instant
+    /// after the gap, and a tick that occurs twice runs once, the first time (contract section 8;
+    /// the cron crate alone would drop the skipped one).
+    pub fn next_tick(&self, sweep: Sweep, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        // The wall clock as a zone without transitions, so every wall time occurs exactly once.
+        let wall = after.with_timezone(&self.zone).naive_local().and_utc();
+        self.schedule(sweep)
+            .after(&wall)
+            .take(4)
+            .map(|t| resolve_local(self.zone, t.naive_utc()))
+            .find(|t| *t > after)
+    }
+}
+
+pub struct Sweeps {
+    pool: PgPool,
+    worker: WorkerConfig,
+    cfg: SweepConfig,
+}
+
+impl Sweeps {
+    pub fn new(pool: PgPool, worker: WorkerConfig, cfg: SweepConfig) -> Self {
+        Self { pool, worker, cfg }
+    }
+
+    /// Runs `sweep` for `tick` if this worker wins it; returns what it did, or None when another
+    /// worker has it (running now, or already ran this tick).
+    pub async fn run_if_due(&self, sweep: Sweep, tick: DateTime<Utc>) -> Result<Option<Value>> {
+        let mut conn = self.pool.acquire().await?;
+        let locked: bool = sqlx::query_scalar(sql::SWEEP_TRY_LOCK)
+            .bind(sweep.lock_key())
+            .fetch_one(&mut *conn)
+            .await?;
+        if !locked {
+            return Ok(None);
+        }
+        let outcome = async {
+            let claimed: Option<String> = sqlx::query_scalar(sql::SWEEP_CLAIM_TICK)
+                .bind(sweep.name())
+                .bind(tick)
+                .fetch_optional(&mut *conn)
+                .await?;
+            if claimed.is_none() {
+                return Ok(None);
+            }
+            let result = self.run_once(sweep).await?;
+            sqlx::query(sql::SWEEP_RECORD_RESULT)
+                .bind(sweep.name())
+                .bind(sqlx::types::Json(&result))
+                .execute(&mut *conn)
+                .await?;
+            Ok::<_, anyhow::Error>(Some(result))
+        }
+        .await;
+        // Unlock on the same session, whatever happened.
+        let _ = sqlx::query(sql::SWEEP_UNLOCK)
+            .bind(sweep.lock_key())
+            .execute(&mut *conn)
+            .await;
+        outcome
+    }
+
+    /// The sweep's work itself.
+    pub async fn run_once(&self, sweep: Sweep) -> Result<Value> {
+        match sweep {
+            Sweep::LeaseReaper => {
+                Ok(json!({"reclaimed": reap_once(&self.pool, &self.worker).await}))
+            }
+            Sweep::QueueMetrics => self.queue_metrics().await,
+            Sweep::Retention => self.retention().await,
+        }
+    }
+
+    async fn queue_metrics(&self) -> Result<Value> {
+        let (queued, in_progress, ready, stale, oldest): (i64, i64, i64, i64, f64) =
+            sqlx::query_as(sql::QUEUE_DEPTH)
+                .bind(self.cfg.stale_after.as_secs_f64())
+                .fetch_one(&self.pool)
+                .await?;
+        metrics::gauge!("taskfleet_queue_depth", "status" => "queued").set(queued as f64);
+        metrics::gauge!("taskfleet_queue_depth", "status" => "in_progress").set(in_progress as f64);
+        metrics::gauge!("taskfleet_queue_depth", "status" => "ready").set(ready as f64);
+        metrics::gauge!("taskfleet_stale_ready_tasks").set(stale as f64);
+        metrics::gauge!("taskfleet_oldest_ready_age_seconds").set(oldest);
+        if stale > 0 {
+            tracing::warn!(
+                stale,
+                oldest_ready_age_secs = oldest,
+                "ready tasks are waiting longer than the stale threshold: add workers?"
+            );
+        }
+        Ok(
+            json!({"queued": queued, "in_progress": in_progress, "ready": ready, "stale": stale, "oldest_ready_age_secs": oldest}),
+        )
+    }
+
+    async fn retention(&self) -> Result<Value> {
+        let cutoff =
+            Utc::now() - TimeDelta::from_std(self.cfg.retention_age).unwrap_or(TimeDelta::MAX);
+        let tasks = delete_in_batches(&self.pool, sql::TASK_DELETE_EXPIRED, cutoff).await?;
+        let audit = delete_in_batches(&self.pool, sql::AUDIT_DELETE_EXPIRED, cutoff).await?;
+        if tasks + audit > 0 {
+            tracing::info!(tasks, audit_rows = audit, %cutoff, "retention sweep deleted old rows");
+        }
+        Ok(json!({"tasks_deleted": tasks, "audit_rows_deleted": audit, "cutoff": cutoff}))
+    }
+
+    /// Runs the schedule until `stop`: sleeps to the next tick of any sweep and runs the sweeps
+    /// due then (if this worker wins them).
+    pub async fn run(self, stop: CancellationToken) {
+        loop {
+            let now = Utc::now();
+            let Some((tick, due)) = self.next_due(now) else {
+                return;
+            };
+            let wait = (tick - now).to_std().unwrap_or_default();
+            tokio::select! {
+                _ = stop.cancelled() => return,
+                _ = tokio::time::sleep(wait) => {}
+            }
+            for sweep in due {
+                if let Err(e) = self.run_if_due(sweep, tick).await {
+                    tracing::warn!(sweep = sweep.name(), error = %e, "sweep failed");
+                }
+            }
+        }
+    }
+
+    fn next_due(&self, now: DateTime<Utc>) -> Option<(DateTime<Utc>, Vec<Sweep>)> {
+        let ticks: Vec<(Sweep, DateTime<Utc>)> = Sweep::ALL
+            .iter()
+            .filter_map(|&s| self.cfg.next_tick(s, now).map(|t| (s, t)))
+            .collect();
+        let first = ticks.iter().map(|(_, t)| *t).min()?;
+        Some((
+            first,
+            ticks
+                .into_iter()
+                .filter(|(_, t)| *t == first)
+                .map(|(s, _)| s)
+                .collect(),
+        ))
+    }
+}
+
+/// Runs a retention statement (which deletes one batch and returns how many) until a batch
+/// comes back short.
+async fn delete_in_batches(
+    pool: &PgPool,
+    statement: &'static str,
+    cutoff: DateTime<Utc>,
+) -> Result<u64> {
+    let mut total = 0;
+    loop {
+        let deleted: i64 = sqlx::query_scalar(statement)
+            .bind(cutoff)
+            .bind(RETENTION_BATCH)
+            .fetch_one(pool)
+            .await?;
+        total += deleted as u64;
+        if deleted < i64::from(RETENTION_BATCH) {
+            return Ok(total);
+        }
+    }
+}
