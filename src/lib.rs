@@ -10,6 +10,9 @@
 //! * [`agents`]: routing a task to its agent over HTTP, and classifying the answer.
 //! * [`schedule`]: pure timing rules (retry backoff).
 //! * [`audit`], [`codes`]: the audit actions and the TASK_0xx error codes.
+//! * [`decompose`]: pure strategy → task DAG rules.
+//! * [`api`]: the HTTP API process.
+//! * [`demo`]: the one-command demo (embedded Postgres, simulated agents); nothing imports it.
 //! * [`cli`]: the `taskfleet` subcommands.
 
 pub mod agents;
@@ -20,6 +23,7 @@ pub mod codes;
 pub mod config;
 pub mod db;
 pub mod decompose;
+pub mod demo;
 pub mod queue;
 pub mod schedule;
 pub mod telemetry;

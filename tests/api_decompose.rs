@@ -558,7 +558,9 @@ async fn redecomposing_an_edited_strategy_describes_only_existing_tasks(pool: Pg
     let mut problems = Vec::new();
     let unknown: Vec<&Uuid> = named.iter().filter(|id| !returned.contains(id)).collect();
     if !unknown.is_empty() {
-        problems.push(format!("the plan names tasks that do not exist: {unknown:?}"));
+        problems.push(format!(
+            "the plan names tasks that do not exist: {unknown:?}"
+        ));
     }
     if plan["total_tasks"] != 13 {
         problems.push(format!("total_tasks is {}", plan["total_tasks"]));
@@ -572,7 +574,11 @@ async fn redecomposing_an_edited_strategy_describes_only_existing_tasks(pool: Pg
     let names = |ids: &HashSet<Uuid>| -> Vec<String> {
         let mut v: Vec<String> = ids
             .iter()
-            .map(|id| description.get(id).map_or_else(|| id.to_string(), |d| d.to_string()))
+            .map(|id| {
+                description
+                    .get(id)
+                    .map_or_else(|| id.to_string(), |d| d.to_string())
+            })
             .collect();
         v.sort();
         v
@@ -594,4 +600,104 @@ async fn redecomposing_an_edited_strategy_describes_only_existing_tasks(pool: Pg
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
+async fn pillar_priorities_clamp_and_later_phases_get_no_bonus(pool: PgPool) {
+    let c = ctx(pool).await;
+    let body = json!({
+        "workspace_id": c.ws,
+        "name": "Long haul",
+        "campaign_calendar": {"phases": [
+            {"phase_name": "One", "key_activities": ["Hire a designer"]},
+            {"phase_name": "Two", "key_activities": ["Hire a designer"]},
+            {"phase_name": "Three", "key_activities": ["Hire a designer"]},
+            {"phase_name": "Four", "key_activities": ["Hire a designer", "Meet the DEADLINE",
+                                                      "Run ads", "Generate leads"]},
+        ]},
+        "content_pillars": [
+            {"name": "Zero", "percentage_allocation": 0},
+            {"name": "Tenth", "percentage_allocation": 10.5},
+            {"name": "All", "percentage_allocation": 100},
+        ],
+        "kpis": [],
+    });
+    let strategy = c.api.create_strategy(&c.token, body).await;
+    let (status, resp) = c.decompose(strategy).await;
+    assert_eq!(status, 201, "{resp}");
+    let got: Vec<(String, String, i64)> = resp["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["task_description"].as_str().unwrap().to_owned(),
+                t["assigned_agent"].as_str().unwrap().to_owned(),
+                t["priority"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    let want = [
+        ("Hire a designer", "general-executor", 8),
+        ("Hire a designer", "general-executor", 7),
+        ("Hire a designer", "general-executor", 6),
+        ("Hire a designer", "general-executor", 5),
+        ("Meet the DEADLINE", "general-executor", 7),
+        ("Run ads", "campaign-manager", 5),
+        ("Generate leads", "general-executor", 5),
+        ("Create content for Zero pillar", "content-generator", 1),
+        ("Create content for Tenth pillar", "content-generator", 2),
+        ("Create content for All pillar", "content-generator", 10),
+    ];
+    let want: Vec<(String, String, i64)> = want
+        .iter()
+        .map(|(d, a, p)| (d.to_string(), a.to_string(), *p))
+        .collect();
+    assert_eq!(got, want);
+    assert_eq!(resp["execution_plan"]["estimated_duration_days"], 120);
+}
+
+#[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
+async fn a_strategys_contact_is_checked_and_carried_to_its_tasks(pool: PgPool) {
+    let c = ctx(pool).await;
+    let other = other_workspace(&c.db).await;
+    let contact = |ws: Uuid| {
+        let pool = c.db.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, Uuid>(
+                "INSERT INTO contacts (workspace_id, name) VALUES ($1, 'Dana') RETURNING id",
+            )
+            .bind(ws)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+        }
+    };
+    let mine = contact(c.ws).await;
+    let theirs = contact(other).await;
+
+    let mut body = launch_strategy(c.ws);
+    body["contact_id"] = json!(theirs);
+    let before = row_counts(&c.db).await;
+    let got = c.api.post("/api/strategies", &c.token, body.clone()).await;
+    let msg_theirs = assert_error(&got, 400, "TASK_010");
+    let random = Uuid::new_v4();
+    body["contact_id"] = json!(random);
+    let got = c.api.post("/api/strategies", &c.token, body.clone()).await;
+    let msg_missing = assert_error(&got, 400, "TASK_010");
+    assert!(msg_theirs.contains("contact_id"), "{msg_theirs:?}");
+    assert_eq!(
+        msg_theirs.replace(&theirs.to_string(), "<id>"),
+        msg_missing.replace(&random.to_string(), "<id>"),
+        "another tenant's contact is reported like a missing one"
+    );
+    assert_eq!(row_counts(&c.db).await, before);
+
+    body["contact_id"] = json!(mine);
+    let strategy = c.api.create_strategy(&c.token, body).await;
+    let (status, resp) = c.decompose(strategy).await;
+    assert_eq!(status, 201, "{resp}");
+    for t in resp["tasks"].as_array().unwrap() {
+        assert_eq!(t["contact_id"], mine.to_string(), "{t}");
+    }
 }

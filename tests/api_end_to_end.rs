@@ -378,3 +378,180 @@ async fn execute_with_an_unregistered_agent_defers_without_consuming_a_retry(poo
     assert!(task.next_run_at > Utc::now(), "next_run_at is pushed out");
     assert_eq!(resp["tasks_remaining"], 1);
 }
+
+#[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
+async fn execute_passes_racing_a_worker_never_run_a_task_twice(pool: PgPool) {
+    let c = ctx(pool).await;
+    let tasks: Vec<_> = (0..60)
+        .map(|_| common::new_task(c.ws, "content-generator"))
+        .collect();
+    let ids = c.db.insert(&tasks).await;
+    let _worker = WorkerProc::start(
+        &c.db,
+        &[
+            ("TASKFLEET_BUSINESS_HOURS", "off"),
+            ("TASKFLEET_CONCURRENCY", "3"),
+        ],
+    )
+    .await;
+    let body = json!({"workspace_id": c.ws, "max_concurrent": 4});
+    let mut by_api = 0;
+    for _ in 0..5 {
+        let (a, b, d) = tokio::join!(
+            c.execute(body.clone()),
+            c.execute(body.clone()),
+            c.execute(body.clone())
+        );
+        for r in [a, b, d] {
+            assert_eq!(r["tasks_failed"], 0, "{r}");
+            by_api += r["tasks_executed"].as_i64().unwrap();
+        }
+    }
+    c.db.wait_count(
+        "SELECT count(*) FROM autonomous_tasks WHERE status = 'completed'",
+        60,
+        Duration::from_secs(60),
+    )
+    .await;
+    let calls = c.agent.calls();
+    let mut per_task: HashMap<Uuid, usize> = HashMap::new();
+    for call in &calls {
+        *per_task.entry(call.task_id).or_default() += 1;
+    }
+    assert_eq!(per_task.len(), 60);
+    assert!(
+        per_task.values().all(|&n| n == 1),
+        "a task was run twice: {per_task:?}"
+    );
+    assert!(by_api > 0, "the API passes claimed nothing");
+    let by_worker = c
+        .db
+        .count("SELECT count(*) FROM audit_logs WHERE action = 'task.started' AND agent LIKE 'w-%'")
+        .await;
+    assert_eq!(by_api + by_worker, 60, "api {by_api} + worker {by_worker}");
+    for id in ids.iter().take(10) {
+        let actions = c.db.audit_actions(*id).await;
+        assert_eq!(actions, ["task.created", "task.started", "task.executed"]);
+    }
+}
+
+#[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
+async fn decompose_with_auto_execute_runs_ready_tasks_only(pool: PgPool) {
+    let c = ctx(pool).await;
+    let strategy_id = c.api.create_strategy(&c.token, strategy(c.ws)).await;
+    let (code, resp) = c
+        .api
+        .post(
+            "/api/tasks/decompose",
+            &c.token,
+            json!({"strategy_id": strategy_id, "workspace_id": c.ws, "auto_execute": true}),
+        )
+        .await;
+    assert_eq!(code, 201, "{resp}");
+    assert_eq!(resp["tasks_created"], 11);
+    let execution = &resp["execution"];
+    assert_eq!(execution["success"], true, "{resp}");
+    let log = execution["execution_log"].as_array().unwrap();
+    assert!(!log.is_empty(), "{execution}");
+    assert_eq!(execution["tasks_executed"], log.len() as i64);
+    let no_deps: HashSet<Uuid> = resp["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["depends_on"] == json!([]))
+        .map(|t| uuid(&t["id"]))
+        .collect();
+    for entry in log {
+        assert_eq!(entry["status"], "completed", "{entry}");
+        assert!(
+            no_deps.contains(&uuid(&entry["task_id"])),
+            "a task with dependencies ran: {entry}"
+        );
+        assert_eq!(c.db.task(uuid(&entry["task_id"])).await.status, "completed");
+    }
+    assert_eq!(c.agent.calls().len(), log.len());
+}
+
+#[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
+async fn execute_respects_the_agent_and_type_filters(pool: PgPool) {
+    let c = ctx(pool).await;
+    let content = c.task(5, &[]).await;
+    let email = uuid(
+        &c.api
+            .create_task(
+                &c.token,
+                c.ws,
+                json!({"assigned_agent": "email-agent", "task_type": "email"}),
+            )
+            .await["id"],
+    );
+    let resp = c
+        .execute(json!({"workspace_id": c.ws, "filter": {"assigned_agent": "email-agent"}}))
+        .await;
+    assert_eq!(resp["tasks_executed"], 1, "{resp}");
+    assert_eq!(resp["execution_log"][0]["task_id"], email.to_string());
+    let resp = c
+        .execute(json!({"workspace_id": c.ws, "filter": {"task_type": "email"}}))
+        .await;
+    assert_eq!(resp["tasks_executed"], 0, "{resp}");
+    let resp = c
+        .execute(json!({"workspace_id": c.ws, "filter": {"task_type": "content"}}))
+        .await;
+    assert_eq!(resp["tasks_executed"], 1, "{resp}");
+    assert_eq!(resp["execution_log"][0]["task_id"], content.to_string());
+}
+
+#[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
+async fn metrics_count_failures_and_the_success_rate(pool: PgPool) {
+    let c = ctx(pool).await;
+    let refuses = TestAgent::always(Reply::Status(400)).await;
+    c.db.register_agent("refuses", &refuses.url).await;
+    c.task(5, &[]).await;
+    c.task(5, &[]).await;
+    let bad = uuid(
+        &c.api
+            .create_task(&c.token, c.ws, json!({"assigned_agent": "refuses"}))
+            .await["id"],
+    );
+    let blocked = c.task(5, &[bad]).await;
+    let waiting = c.task(1, &[]).await;
+    let resp = c
+        .execute(json!({"workspace_id": c.ws, "filter": {"priority_min": 5}}))
+        .await;
+    assert_eq!(resp["tasks_executed"], 2, "{resp}");
+    assert_eq!(resp["tasks_failed"], 1, "{resp}");
+    let failed_entry = resp["execution_log"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["task_id"] == bad.to_string())
+        .unwrap()
+        .clone();
+    assert_eq!(failed_entry["status"], "failed");
+    assert!(
+        failed_entry["error"].as_str().unwrap().contains("400"),
+        "{failed_entry}"
+    );
+    assert_eq!(c.db.task(bad).await.status, "failed");
+    // Its dependent is cancelled (TASK_006); the low-priority task still waits.
+    assert_eq!(c.db.task(blocked).await.status, "cancelled");
+    assert_eq!(c.db.task(waiting).await.status, "queued");
+
+    let (code, m) = c
+        .api
+        .get(
+            &format!("/api/metrics/orchestrator?workspace_id={}", c.ws),
+            &c.token,
+        )
+        .await;
+    assert_eq!(code, 200, "{m}");
+    assert_eq!(m["tasks_created_today"], 5, "{m}");
+    assert_eq!(m["tasks_executed_today"], 2, "{m}");
+    assert_eq!(m["tasks_failed_today"], 1, "{m}");
+    let rate = m["success_rate"].as_f64().unwrap();
+    assert!((rate - 2.0 / 3.0).abs() < 1e-9, "{m}");
+    assert_eq!(m["queue_depth"], 1, "{m}");
+    assert_eq!(m["completed"], 2, "{m}");
+    assert_eq!(m["failed"], 1, "{m}");
+    assert_eq!(m["cancelled"], 1, "{m}");
+}

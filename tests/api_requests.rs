@@ -566,6 +566,7 @@ async fn unknown_routes_and_wrong_methods_answer_the_envelope(pool: PgPool) {
         ("GET", "/api/tasks/execute".to_owned(), 405),
         ("POST", "/api/tasks/status".to_owned(), 405),
         ("POST", "/healthz".to_owned(), 405),
+        ("OPTIONS", "/api/tasks".to_owned(), 405),
     ] {
         for auth in [Auth::Bearer(&c.token), Auth::None] {
             let before = row_counts(&c.db).await;
@@ -946,4 +947,53 @@ async fn a_task_whose_dependencies_are_already_completed_is_ready_at_once(pool: 
     assert_eq!(ready, [down_id]);
     let page = status(&c, &format!("&task_id={down_id}")).await;
     assert_eq!(page["tasks"][0]["dependencies_met"], true, "{page}");
+}
+
+#[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
+async fn a_chunked_body_over_one_mebibyte_answers_413_too(pool: PgPool) {
+    // No Content-Length to refuse up front: the limit must hold while streaming.
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let c = ctx(pool).await;
+    let before = row_counts(&c.db).await;
+    let addr = c.api.base.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let head = format!(
+        "POST /api/tasks HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\
+         Connection: close\r\n\r\n",
+        c.token
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let prefix = format!(
+        r#"{{"workspace_id":"{}","task_type":"content","assigned_agent":"content-generator","task_description":""#,
+        c.ws
+    );
+    let chunk = |data: &[u8]| {
+        let mut v = format!("{:x}\r\n", data.len()).into_bytes();
+        v.extend_from_slice(data);
+        v.extend_from_slice(b"\r\n");
+        v
+    };
+    // The server may answer and close before it has read everything: ignore write errors.
+    let _ = stream.write_all(&chunk(prefix.as_bytes())).await;
+    let filler = vec![b'x'; 64 * 1024];
+    for _ in 0..20 {
+        if stream.write_all(&chunk(&filler)).await.is_err() {
+            break;
+        }
+    }
+    let _ = stream.write_all(&chunk(br#""}"#)).await;
+    let _ = stream.write_all(b"0\r\n\r\n").await;
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response).await;
+    let response = String::from_utf8_lossy(&response);
+    assert!(
+        response.starts_with("HTTP/1.1 413"),
+        "{}",
+        &response[..response.len().min(500)]
+    );
+    let body = response.split("\r\n\r\n").nth(1).unwrap_or_default();
+    assert!(body.contains(r#""code":"TASK_010""#), "{response}");
+    assert!(body.contains(r#""success":false"#), "{response}");
+    assert_eq!(row_counts(&c.db).await, before);
 }

@@ -453,6 +453,26 @@ async fn row_level_security_limits_the_api_role_to_the_callers_workspaces(pool: 
     );
     tx.rollback().await.unwrap();
 
+    // A caller of no workspace sees nothing at all.
+    let mut tx = db.pool.begin().await.unwrap();
+    sqlx::query(
+        "SELECT set_config('role', 'taskfleet_api', true), \
+                set_config('taskfleet.workspaces', '{}', true)",
+    )
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    for sql in [
+        "SELECT count(*) FROM autonomous_tasks",
+        "SELECT count(*) FROM audit_logs",
+        "SELECT count(*) FROM workspaces",
+        "SELECT count(*) FROM ready_tasks",
+    ] {
+        let n: i64 = sqlx::query_scalar(sql).fetch_one(&mut *tx).await.unwrap();
+        assert_eq!(n, 0, "{sql} under no workspaces");
+    }
+    tx.rollback().await.unwrap();
+
     // Same for strategies.
     let mut tx = db.pool.begin().await.unwrap();
     sqlx::query(

@@ -2,6 +2,7 @@
 
 mod agents;
 pub mod api;
+mod demo;
 mod migrate;
 pub mod token;
 mod worker;
@@ -33,6 +34,10 @@ enum Command {
     Api(api::Args),
     /// Run one stateless worker until SIGTERM/SIGINT, then drain.
     Worker(worker::Args),
+    /// Run the whole system on a sample strategy, with live progress (no setup needed).
+    Demo(crate::demo::DemoArgs),
+    /// Simulated downstream agents (the ones the demo uses).
+    AgentsSim(demo::SimArgs),
     /// Manage the agent registry.
     #[command(subcommand)]
     Agents(agents::Command),
@@ -68,10 +73,22 @@ pub fn parse() -> Result<Cli, ExitCode> {
     })
 }
 
+impl Cli {
+    /// The demo draws progress on the terminal: only warnings interleave with it by default.
+    pub fn default_log_level(&self) -> &'static str {
+        match self.command {
+            Command::Demo(_) => "warn",
+            _ => "info",
+        }
+    }
+}
+
 pub async fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Migrate(args) => migrate::run(args).await,
         Command::Api(args) => api::run(args).await,
+        Command::Demo(args) => demo::run(args).await,
+        Command::AgentsSim(args) => demo::agents_sim(args).await,
         Command::Worker(args) => worker::run(args).await,
         Command::Agents(cmd) => agents::run(cmd).await,
         Command::Workspaces(cmd) => workspaces::run(cmd).await,

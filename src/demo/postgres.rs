@@ -1,0 +1,218 @@
+//! A private, throwaway PostgreSQL for `taskfleet demo` when no `DATABASE_URL` is given: `initdb`
+//! in a temporary directory, a server on a free 127.0.0.1 port (its unix socket in that directory
+//! too), stopped and removed on drop — on success, error and Ctrl-C alike. `initdb` refuses to
+//! run as root, so as root the server runs as the `postgres` system user.
+
+use std::net::TcpListener;
+use std::os::unix::fs::chown;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow, bail};
+
+const INSTALL_HINT: &str = "no PostgreSQL server binaries found (initdb, postgres): install them \
+     (apt-get install postgresql / brew install postgresql) or set DATABASE_URL";
+
+pub struct EmbeddedPostgres {
+    pub url: String,
+    dir: PathBuf,
+    server: Option<Child>,
+}
+
+impl EmbeddedPostgres {
+    /// Initializes and starts the server; returns once it accepts connections.
+    pub fn start() -> Result<Self> {
+        let bin = find_bindir().ok_or_else(|| anyhow!(INSTALL_HINT))?;
+        let owner = if is_root() {
+            Some(system_user("postgres")?)
+        } else {
+            None
+        };
+        let dir = std::env::temp_dir().join(format!(
+            "taskfleet-demo-{}-{}",
+            std::process::id(),
+            &uuid::Uuid::new_v4().simple().to_string()[..8]
+        ));
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
+        // From here on, Drop removes the directory whatever fails next.
+        let mut pg = Self {
+            url: String::new(),
+            dir,
+            server: None,
+        };
+        if let Some((uid, gid)) = owner {
+            chown(&pg.dir, Some(uid), Some(gid))
+                .context("cannot hand the demo directory to the postgres user")?;
+        }
+        let data = pg.dir.join("data");
+        let out = as_user(Command::new(bin.join("initdb")), owner)
+            .args([
+                "-D",
+                path_str(&data)?,
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "--no-sync",
+                "-E",
+                "UTF8",
+            ])
+            .stdin(Stdio::null())
+            .output()
+            .context("cannot run initdb")?;
+        if !out.status.success() {
+            bail!(
+                "initdb failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+        }
+        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let log = std::fs::File::create(pg.dir.join("postgres.log"))?;
+        if let Some((uid, gid)) = owner {
+            chown(pg.dir.join("postgres.log"), Some(uid), Some(gid))?;
+        }
+        let server = as_user(Command::new(bin.join("postgres")), owner)
+            .args([
+                "-D",
+                path_str(&data)?,
+                "-p",
+                &port.to_string(),
+                "-h",
+                "127.0.0.1",
+            ])
+            .args(["-k", path_str(&pg.dir)?])
+            // A throwaway database: durability buys nothing here.
+            .args([
+                "-c",
+                "fsync=off",
+                "-c",
+                "synchronous_commit=off",
+                "-c",
+                "full_page_writes=off",
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(log.try_clone()?))
+            .stderr(Stdio::from(log))
+            .spawn()
+            .context("cannot start postgres")?;
+        pg.server = Some(server);
+        pg.url = format!("postgres://postgres@127.0.0.1:{port}/postgres?sslmode=disable");
+        pg.wait_ready(port)?;
+        Ok(pg)
+    }
+
+    fn wait_ready(&mut self, port: u16) -> Result<()> {
+        let start = Instant::now();
+        loop {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+                && self.dir.join("data/postmaster.pid").exists()
+            {
+                // Accepting TCP is not yet accepting queries; the caller's connect retries briefly.
+                return Ok(());
+            }
+            if let Some(server) = self.server.as_mut()
+                && let Ok(Some(status)) = server.try_wait()
+            {
+                let log =
+                    std::fs::read_to_string(self.dir.join("postgres.log")).unwrap_or_default();
+                bail!(
+                    "postgres exited ({status}): {}",
+                    log.lines().last().unwrap_or("")
+                );
+            }
+            if start.elapsed() > Duration::from_secs(30) {
+                bail!("postgres did not start within 30 s");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+}
+
+impl Drop for EmbeddedPostgres {
+    fn drop(&mut self) {
+        if let Some(mut server) = self.server.take() {
+            // SIGINT = fast shutdown: backends end, the postmaster exits.
+            let _ = Command::new("kill")
+                .args(["-INT", &server.id().to_string()])
+                .status();
+            let start = Instant::now();
+            while !matches!(server.try_wait(), Ok(Some(_))) {
+                if start.elapsed() > Duration::from_secs(10) {
+                    let _ = server.kill();
+                    let _ = server.wait();
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The server binaries: `pg_config --bindir`, then PATH, then the newest /usr/lib/postgresql/*/bin.
+fn find_bindir() -> Option<PathBuf> {
+    let has_server = |dir: &Path| dir.join("initdb").is_file() && dir.join("postgres").is_file();
+    if let Ok(out) = Command::new("pg_config").arg("--bindir").output() {
+        let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+        if out.status.success() && has_server(&dir) {
+            return Some(dir);
+        }
+    }
+    if let Some(path) = std::env::var_os("PATH") {
+        if let Some(dir) = std::env::split_paths(&path).find(|d| has_server(d)) {
+            return Some(dir);
+        }
+    }
+    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()?
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let version = e.file_name().to_str()?.parse().ok()?;
+            let bin = e.path().join("bin");
+            has_server(&bin).then_some((version, bin))
+        })
+        .collect();
+    versions.sort();
+    versions.pop().map(|(_, bin)| bin)
+}
+
+fn is_root() -> bool {
+    // The effective uid without libc: /proc/self/status "Uid:\treal\teffective...".
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .and_then(|l| l.split_whitespace().nth(2).map(|e| e == "0"))
+        })
+        .unwrap_or(false)
+}
+
+/// (uid, gid) of a system user, from /etc/passwd.
+fn system_user(name: &str) -> Result<(u32, u32)> {
+    let passwd = std::fs::read_to_string("/etc/passwd").context("cannot read /etc/passwd")?;
+    passwd
+        .lines()
+        .map(|l| l.split(':').collect::<Vec<_>>())
+        .find(|f| f.first() == Some(&name) && f.len() > 3)
+        .and_then(|f| Some((f[2].parse().ok()?, f[3].parse().ok()?)))
+        .ok_or_else(|| anyhow!("running as root, and there is no '{name}' user to run PostgreSQL as: create one (useradd --system {name}) or run the demo as a normal user"))
+}
+
+fn as_user(mut cmd: Command, owner: Option<(u32, u32)>) -> Command {
+    if let Some((uid, gid)) = owner {
+        cmd.gid(gid).uid(uid);
+    }
+    cmd
+}
+
+fn path_str(p: &Path) -> Result<&str> {
+    p.to_str()
+        .ok_or_else(|| anyhow!("temporary path {} is not UTF-8", p.display()))
+}
