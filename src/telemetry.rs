@@ -7,9 +7,9 @@ use tracing_subscriber::EnvFilter;
 
 /// Logs go to stderr so subcommands that print a value (`workspaces create`, `token`) keep
 /// stdout clean for scripts.
-pub fn init_logging() {
+pub fn init_logging(default_level: &str) {
     let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,sqlx::postgres::notice=warn"));
+        .unwrap_or_else(|_| EnvFilter::new(format!("{default_level},sqlx::postgres::notice=warn")));
     let json = std::env::var("TASKFLEET_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
