@@ -95,10 +95,17 @@ fn describe(e: &Event) -> Option<String> {
         "task.started" if e.dependencies > 0 => format!("▶ dependencies met, started {task}"),
         "task.executed" => format!("✓ completed {task} in {} ms", d["duration_ms"]),
         "task.retry_scheduled" => format!(
-            "⚠ {task} failed ({}); retry {} scheduled at {}",
+            "⚠ {task} failed ({}); retry {} in {}",
             d["class"].as_str().unwrap_or("error"),
             d["retry_count"],
-            d["next_run_at"].as_str().unwrap_or("?")
+            d["next_run_at"]
+                .as_str()
+                .and_then(|t| t.parse::<chrono::DateTime<chrono::Utc>>().ok())
+                .map(|t| format!(
+                    "{:.1} s (backoff)",
+                    (t - chrono::Utc::now()).as_seconds_f64().max(0.0)
+                ))
+                .unwrap_or_else(|| "?".into())
         ),
         "task.failed" => format!("✗ {task} failed: {}", d["error"].as_str().unwrap_or("")),
         "task.cancelled" => format!(
