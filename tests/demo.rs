@@ -4,7 +4,7 @@
 mod common;
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -27,11 +27,6 @@ fn run_demo(database_url: Option<&str>) -> (bool, String) {
     }
     let out = cmd.output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success() || stdout.is_empty(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     (out.status.success(), stdout)
 }
 
@@ -64,7 +59,7 @@ fn data_dir(stdout: &str) -> PathBuf {
 }
 
 /// Nothing left behind: the directory is gone and no process runs from it.
-fn assert_cleaned_up(dir: &PathBuf) {
+fn assert_cleaned_up(dir: &Path) {
     assert!(!dir.exists(), "{} was left behind", dir.display());
     let needle = dir.to_string_lossy().to_string();
     for entry in std::fs::read_dir("/proc").unwrap().flatten() {
