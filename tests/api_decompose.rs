@@ -517,7 +517,7 @@ async fn creating_a_strategy_stores_it_with_a_strategy_created_audit_row(pool: P
 }
 
 #[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
-#[ignore = "BUG: re-decomposing an edited strategy maps plan positions onto the wrong existing tasks and puts the nil UUID in execution_plan"]
+
 async fn redecomposing_an_edited_strategy_describes_only_existing_tasks(pool: PgPool) {
     // Another tool adds an activity to an already decomposed strategy. Decomposing again must
     // still not duplicate anything, and the plan it answers must name real tasks only.

@@ -78,7 +78,9 @@ where
         let token = header
             .to_str()
             .ok()
-            .and_then(|h| h.strip_prefix("Bearer "))
+            .and_then(|h| h.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token)
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or_else(|| ApiError::unauthorized("Authorization must be 'Bearer <token>'"))?;
@@ -136,7 +138,23 @@ pub fn parse_object<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if !value.is_object() {
         return Err(ApiError::bad_request("body must be a JSON object"));
     }
+    if contains_nul(&value) {
+        // Valid JSON, but Postgres text and jsonb cannot store it.
+        return Err(ApiError::bad_request(
+            "strings must not contain the NUL character (\\u0000)",
+        ));
+    }
     serde_json::from_value(value).map_err(|e| ApiError::bad_request(format!("invalid body: {e}")))
+}
+
+fn contains_nul(value: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(items) => items.iter().any(contains_nul),
+        Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || contains_nul(v)),
+        _ => false,
+    }
 }
 
 /// Query parameters decoded strictly (unknown parameters and bad values answer 400 TASK_010).

@@ -53,6 +53,18 @@ pub struct StrategyRow {
     pub campaign_calendar: Json<Value>,
     pub content_pillars: Json<Value>,
     pub kpis: Json<Value>,
+    /// The plan of its decomposition, once decomposed.
+    pub execution_plan: Option<Json<Value>>,
+}
+
+/// Records the plan of the strategy's decomposition.
+pub async fn set_plan(db: &mut PgConnection, id: Uuid, plan: &Value) -> Result<(), sqlx::Error> {
+    sqlx::query(sql::STRATEGY_SET_PLAN)
+        .bind(id)
+        .bind(Json(plan))
+        .execute(db)
+        .await?;
+    Ok(())
 }
 
 /// The strategy, locked until the transaction ends (serializes decompositions of it).

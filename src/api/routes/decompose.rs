@@ -39,7 +39,7 @@ pub struct DecomposeResult {
     execution: Option<ExecuteResult>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 struct ExecutionPlan {
     total_tasks: usize,
     phases: Vec<PlanPhase>,
@@ -48,7 +48,7 @@ struct ExecutionPlan {
     estimated_duration_days: i64,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 struct PlanPhase {
     phase_name: String,
     tasks: Vec<Uuid>,
@@ -100,27 +100,32 @@ async fn decompose_once(
                 format!("strategy {} not found", req.strategy_id),
             )
         })?;
+    // Decomposed before: answer with the tasks that exist and the plan recorded with them.
+    let existing = read::strategy_tasks(&mut tx, strategy.id).await?;
+    if !existing.is_empty() {
+        let ids: Vec<Uuid> = existing.iter().map(|(id, _)| *id).collect();
+        let mut tasks = read::tasks_by_id(&mut tx, &ids).await?;
+        tasks.sort_by_key(|t| ids.iter().position(|id| *id == t.id));
+        let recorded = strategy
+            .execution_plan
+            .ok_or_else(|| ApiError::internal("decomposed strategy has no recorded plan"))?;
+        let plan: ExecutionPlan = serde_json::from_value(recorded.0).map_err(ApiError::internal)?;
+        tx.commit().await?;
+        let result = DecomposeResult {
+            success: true,
+            tasks_created: 0,
+            tasks,
+            execution_plan: plan,
+            execution: None,
+        };
+        return Ok(Attempt::Done(StatusCode::OK, result));
+    }
     let plan = decompose::decompose(
         &strategy.id.to_string(),
         &strategy.campaign_calendar,
         &strategy.content_pillars,
         &strategy.kpis,
     )?;
-
-    let existing = read::strategy_tasks(&mut tx, strategy.id).await?;
-    if !existing.is_empty() {
-        let mut ids: Vec<Option<Uuid>> = vec![None; plan.tasks.len()];
-        for (id, index) in &existing {
-            if let Some(slot) = usize::try_from(*index).ok().and_then(|i| ids.get_mut(i)) {
-                *slot = Some(*id);
-            }
-        }
-        let ids: Vec<Uuid> = ids.into_iter().map(|id| id.unwrap_or_default()).collect();
-        let all: Vec<Uuid> = existing.iter().map(|(id, _)| *id).collect();
-        let tasks = read::tasks_by_id(&mut tx, &all).await?;
-        tx.commit().await?;
-        return Ok(Attempt::Done(StatusCode::OK, result(&plan, &ids, tasks, 0)));
-    }
 
     let ids: Vec<Uuid> = plan.tasks.iter().map(|_| Uuid::new_v4()).collect();
     let actor = format!("api:{}", caller.sub);
@@ -169,11 +174,11 @@ async fn decompose_once(
     )
     .await?;
     let tasks = read::tasks_by_id(&mut tx, &ids).await?;
+    let result = result(&plan, &ids, tasks, new_tasks.len());
+    let recorded = serde_json::to_value(&result.execution_plan).map_err(ApiError::internal)?;
+    store::set_plan(&mut tx, strategy.id, &recorded).await?;
     tx.commit().await?;
-    Ok(Attempt::Done(
-        StatusCode::CREATED,
-        result(&plan, &ids, tasks, new_tasks.len()),
-    ))
+    Ok(Attempt::Done(StatusCode::CREATED, result))
 }
 
 fn result(
