@@ -18,6 +18,7 @@
 pub mod agents;
 pub mod api;
 pub mod audit;
+pub mod bench;
 pub mod cli;
 pub mod codes;
 pub mod config;

@@ -38,6 +38,8 @@ enum Command {
     Demo(crate::demo::DemoArgs),
     /// Simulated downstream agents (the ones the demo uses).
     AgentsSim(demo::SimArgs),
+    /// Benchmark the queue: enqueue, process, one JSON line per run.
+    Bench(crate::bench::BenchArgs),
     /// Manage the agent registry.
     #[command(subcommand)]
     Agents(agents::Command),
@@ -88,6 +90,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Migrate(args) => migrate::run(args).await,
         Command::Api(args) => api::run(args).await,
         Command::Demo(args) => demo::run(args).await,
+        Command::Bench(args) => crate::bench::run(args).await,
         Command::AgentsSim(args) => demo::agents_sim(args).await,
         Command::Worker(args) => worker::run(args).await,
         Command::Agents(cmd) => agents::run(cmd).await,

@@ -21,6 +21,8 @@ sql_files! {
     BENCH_COUNT_COMPLETED => "bench_count_completed.sql",
     BENCH_DATABASE => "bench_database.sql",
     BENCH_LATENCY => "bench_latency.sql",
+    BENCH_MARK_COMPLETED => "bench_mark_completed.sql",
+    BENCH_VACUUM => "bench_vacuum.sql",
     CONTACT_EXISTS => "contact_exists.sql",
     DEMO_EVENTS => "demo_events.sql",
     DEMO_PROGRESS => "demo_progress.sql",

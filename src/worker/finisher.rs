@@ -30,8 +30,14 @@ pub struct Finisher {
 }
 
 impl Finisher {
-    /// Hands the outcome over and waits until it is written (or given up on).
-    pub async fn finish(&self, task: ClaimedTask, finish: Finish, started: Instant) {
+    /// Hands the outcome over (waiting only when the writer is a full channel behind) and
+    /// returns what resolves once it is written (or given up on).
+    pub async fn submit(
+        &self,
+        task: ClaimedTask,
+        finish: Finish,
+        started: Instant,
+    ) -> oneshot::Receiver<()> {
         let (done, written) = oneshot::channel();
         let item = Finished {
             task,
@@ -39,9 +45,9 @@ impl Finisher {
             started,
             done,
         };
-        if self.tx.send(item).await.is_ok() {
-            let _ = written.await;
-        }
+        // A closed channel drops `done`, which resolves `written` at once.
+        let _ = self.tx.send(item).await;
+        written
     }
 }
 

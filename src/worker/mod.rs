@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use sqlx::PgPool;
 use sqlx::postgres::PgListener;
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
@@ -117,6 +117,7 @@ pub async fn run<E: Executor>(
         finisher,
         inflight: inflight.clone(),
         registry_sync,
+        slot_freed: Arc::new(Notify::new()),
     });
     let filter = ClaimFilter::default();
     // Whether the last claim filled every free slot: then more work is probably waiting, and a
@@ -143,10 +144,7 @@ pub async fn run<E: Executor>(
                             break;
                         };
                         let ctx = ctx.clone();
-                        attempts.spawn(async move {
-                            ctx.run_attempt(task).await;
-                            drop(permit);
-                        });
+                        attempts.spawn(async move { ctx.run_attempt(task, permit).await });
                     }
                     metrics::gauge!("taskfleet_tasks_in_flight").set(inflight.len() as f64);
                 }
@@ -160,7 +158,8 @@ pub async fn run<E: Executor>(
         tokio::select! {
             biased;
             _ = &mut shutdown => break,
-            Some(_) = attempts.join_next(), if !attempts.is_empty() => want_claim = backlog,
+            _ = ctx.slot_freed.notified() => want_claim = backlog,
+            Some(_) = attempts.join_next(), if !attempts.is_empty() => {}
             notification = listener.recv() => match notification {
                 Ok(n) if n.channel() == CANCEL_CHANNEL => {
                     if let Ok(id) = n.payload().parse()
@@ -253,10 +252,16 @@ struct AttemptCtx<E> {
     finisher: Finisher,
     inflight: Inflight,
     registry_sync: SharedRegistrySync,
+    /// Signalled whenever an attempt gives its slot back.
+    slot_freed: Arc<Notify>,
 }
 
 impl<E: Executor> AttemptCtx<E> {
-    async fn run_attempt(&self, task: ClaimedTask) {
+    /// Runs one attempt in a slot. The slot is freed as soon as the outcome is handed to the
+    /// finisher, not when it is written: slots bound agent calls, and a noop-fast agent would
+    /// otherwise leave slots idle for a commit. The attempt stays in the in-flight table (so its
+    /// lease keeps being renewed) until the write is done.
+    async fn run_attempt(&self, task: ClaimedTask, slot: OwnedSemaphorePermit) {
         let span = tracing::info_span!("attempt", task_id = %task.id, workspace_id = %task.workspace_id,
             attempt = task.attempt(), agent = %task.assigned_agent);
         let attempt = self.inflight.start(task.lease());
@@ -269,15 +274,25 @@ impl<E: Executor> AttemptCtx<E> {
         }
         .instrument(span.clone())
         .await;
-        match (outcome, attempt.reason()) {
-            (Some(outcome), Abandon::None) => {
+        let written = match (outcome, attempt.reason()) {
+            (Some(outcome), Abandon::None) => Some(
                 self.finisher
-                    .finish(task, Finish::Outcome(outcome), started)
-                    .await
+                    .submit(task, Finish::Outcome(outcome), started)
+                    .await,
+            ),
+            (_, Abandon::Shutdown) => {
+                Some(self.finisher.submit(task, Finish::Released, started).await)
             }
-            (_, Abandon::Shutdown) => self.finisher.finish(task, Finish::Released, started).await,
             // Lease lost or task cancelled: the row is no longer this attempt's; write nothing.
-            (_, why) => span.in_scope(|| tracing::info!(reason = ?why, "attempt abandoned")),
+            (_, why) => {
+                span.in_scope(|| tracing::info!(reason = ?why, "attempt abandoned"));
+                None
+            }
+        };
+        drop(slot);
+        self.slot_freed.notify_one();
+        if let Some(written) = written {
+            let _ = written.await;
         }
         self.forget(&attempt);
     }

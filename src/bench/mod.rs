@@ -1,0 +1,394 @@
+//! `taskfleet bench` (contract section 7): enqueue N tasks, run W worker loops of C slots on the
+//! production claim / complete SQL (audit rows included), and print one JSON line per run.
+//!
+//! Each run gets a database of its own, created on the server of `DATABASE_URL` and dropped
+//! afterwards (or a private throwaway server, like the demo's, when none is given — with fsync
+//! off, so its figures are not comparable with a real server's). Built on the modules above;
+//! nothing imports it.
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use serde_json::{Value, json};
+use sqlx::PgPool;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use crate::agents::Noop;
+use crate::agents::http::HttpAgents;
+use crate::db::{self, sql};
+use crate::demo::postgres::EmbeddedPostgres;
+use crate::demo::sim;
+use crate::queue::{self, NewTask};
+use crate::schedule::TimeRules;
+use crate::schedule::retry::RetryPolicy;
+use crate::worker::{self, WorkerConfig};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Deps {
+    /// Independent tasks.
+    None,
+    /// Each task depends on the one before: throughput is 1 / (claim + run + complete).
+    Chain,
+    /// 10 layers; each task depends on two tasks of the layer before.
+    Layers,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AgentKind {
+    /// Complete in-process, no HTTP: measures the queue itself.
+    Noop,
+    /// A real HTTP agent on loopback (agents-sim with no latency and no failures).
+    Http,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct BenchArgs {
+    /// Server to benchmark on (a database of its own is created and dropped per run).
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    #[arg(long, default_value_t = 10_000)]
+    pub tasks: usize,
+    /// Worker loops (each with its own pool and LISTEN connection, as separate pods have).
+    #[arg(long, default_value_t = 2)]
+    pub workers: usize,
+    /// Slots per worker (the worker's default is 5).
+    #[arg(long, default_value_t = 5)]
+    pub concurrency: usize,
+    #[arg(long, value_enum, default_value_t = Deps::None)]
+    pub deps: Deps,
+    #[arg(long, value_enum, default_value_t = AgentKind::Noop)]
+    pub agent: AgentKind,
+    /// Queued tasks already waiting (lower priority) before the measured ones are enqueued.
+    #[arg(long, default_value_t = 0)]
+    pub backlog: usize,
+    /// Completed tasks already in the table before the run (history).
+    #[arg(long, default_value_t = 0)]
+    pub history: usize,
+    /// Enqueue one task every this many ms while idle workers wait (latency runs), instead of
+    /// bulk-enqueueing everything first.
+    #[arg(long)]
+    pub arrival_ms: Option<u64>,
+    /// Runs; after several, a last line gives the medians.
+    #[arg(long, default_value_t = 1)]
+    pub repeat: usize,
+}
+
+pub async fn run(args: BenchArgs) -> Result<()> {
+    if args.tasks == 0 || args.workers == 0 || args.concurrency == 0 {
+        bail!("--tasks, --workers and --concurrency must be at least 1");
+    }
+    let embedded = match &args.database_url {
+        Some(_) => None,
+        None => Some(tokio::task::spawn_blocking(EmbeddedPostgres::start).await??),
+    };
+    let server_url = match (&args.database_url, &embedded) {
+        (Some(url), _) => db::database_url(Some(url.clone()))?,
+        (None, Some(pg)) => pg.url.clone(),
+        (None, None) => unreachable!("embedded is set when no URL is"),
+    };
+    let mut runs = Vec::new();
+    for n in 1..=args.repeat.max(1) {
+        let result = run_once(&args, &server_url, n, embedded.is_some()).await?;
+        println!("{result}");
+        runs.push(result);
+    }
+    if runs.len() > 1 {
+        println!("{}", medians(&runs));
+    }
+    Ok(())
+}
+
+async fn run_once(args: &BenchArgs, server_url: &str, n: usize, embedded: bool) -> Result<Value> {
+    let name = format!(
+        "taskfleet_bench_{}",
+        &Uuid::new_v4().simple().to_string()[..12]
+    );
+    let admin = db::connect(server_url, 1).await?;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(database_statement("create", &name)?))
+        .execute(&admin)
+        .await
+        .context(
+            "cannot create the benchmark database (does DATABASE_URL's user have CREATEDB?)",
+        )?;
+    let url = with_database(server_url, &name);
+    let outcome = measure(args, &url, embedded).await;
+    let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(database_statement("drop", &name)?))
+        .execute(&admin)
+        .await;
+    let mut result = outcome?;
+    result["run"] = json!(n);
+    Ok(result)
+}
+
+async fn measure(args: &BenchArgs, url: &str, embedded: bool) -> Result<Value> {
+    let pool = db::connect(url, 4).await?;
+    db::migrate::run(&pool).await?;
+    let (ws,): (Uuid,) = sqlx::query_as(sql::WORKSPACE_CREATE)
+        .bind("bench")
+        .bind(None::<String>)
+        .fetch_one(&pool)
+        .await?;
+    let agent_secret = Uuid::new_v4().to_string();
+    if args.agent == AgentKind::Http {
+        let addr = sim::start(
+            "127.0.0.1:0".parse()?,
+            &agent_secret,
+            sim::SimConfig {
+                latency: Duration::ZERO,
+                failure_rate: 0.0,
+            },
+        )
+        .await?;
+        sqlx::query(sql::AGENT_UPSERT)
+            .bind("general-executor")
+            .bind(format!("http://{addr}/general-executor"))
+            .bind(true)
+            .execute(&pool)
+            .await?;
+    }
+    if args.history > 0 {
+        let history_ws = prefill(&pool, args.history, 1).await?;
+        // History: completed rows of another workspace, as a long-running fleet accumulates.
+        sqlx::query(sql::BENCH_MARK_COMPLETED)
+            .bind(history_ws)
+            .execute(&pool)
+            .await?;
+    }
+    if args.backlog > 0 {
+        prefill(&pool, args.backlog, 1).await?;
+    }
+
+    let tasks = build_tasks(ws, args.tasks, args.deps);
+    let stop = CancellationToken::new();
+    let (enqueue_secs, run_started) = if let Some(gap) = args.arrival_ms {
+        let workers = start_workers(args, url, &agent_secret, &stop).await?;
+        tokio::time::sleep(Duration::from_millis(500)).await; // idle and listening
+        let started = Instant::now();
+        for task in &tasks {
+            queue::insert(&pool, "bench", std::slice::from_ref(task)).await?;
+            tokio::time::sleep(Duration::from_millis(gap)).await;
+        }
+        (started.elapsed().as_secs_f64(), (started, workers))
+    } else {
+        let started = Instant::now();
+        for chunk in tasks.chunks(5000) {
+            queue::insert(&pool, "bench", chunk).await?;
+        }
+        let enqueue = started.elapsed().as_secs_f64();
+        sqlx::raw_sql(sql::BENCH_VACUUM).execute(&pool).await?;
+        let workers = start_workers(args, url, &agent_secret, &stop).await?;
+        (enqueue, (Instant::now(), workers))
+    };
+    let (started, workers) = run_started;
+    loop {
+        let done: i64 = sqlx::query_scalar(sql::BENCH_COUNT_COMPLETED)
+            .bind(ws)
+            .fetch_one(&pool)
+            .await?;
+        if done as usize >= args.tasks {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    stop.cancel();
+    for w in workers {
+        let _ = w.await;
+    }
+    let (p50, p99): (f64, f64) = sqlx::query_as(sql::BENCH_LATENCY)
+        .bind(ws)
+        .fetch_one(&pool)
+        .await?;
+    pool.close().await;
+    Ok(json!({
+        "tasks": args.tasks,
+        "enqueue_per_sec": round(args.tasks as f64 / enqueue_secs),
+        "throughput_per_sec": round(args.tasks as f64 / secs),
+        "latency_ms_p50": round(p50),
+        "latency_ms_p99": round(p99),
+        "peak_rss_mb": round(peak_rss_mb()),
+        "workers": args.workers,
+        "concurrency": args.concurrency,
+        "deps": format!("{:?}", args.deps).to_lowercase(),
+        "agent": format!("{:?}", args.agent).to_lowercase(),
+        "backlog": args.backlog,
+        "history": args.history,
+        "arrival_ms": args.arrival_ms,
+        "database": if embedded { "embedded (fsync off)" } else { "DATABASE_URL" },
+    }))
+}
+
+/// Tasks in enqueue order; dependencies only point backwards, so every chunk is insertable.
+fn build_tasks(ws: Uuid, n: usize, deps: Deps) -> Vec<NewTask> {
+    let ids: Vec<Uuid> = (0..n).map(|_| Uuid::new_v4()).collect();
+    let layer = n.div_ceil(10).max(1);
+    (0..n)
+        .map(|i| {
+            let depends_on = match deps {
+                Deps::None => vec![],
+                Deps::Chain if i > 0 => vec![ids[i - 1]],
+                Deps::Chain => vec![],
+                Deps::Layers if i >= layer => {
+                    let prev = i - layer;
+                    let start = (prev / layer) * layer;
+                    let other = start + (prev - start + 1) % layer;
+                    let mut d = vec![ids[prev], ids[other.min(n - 1)]];
+                    d.dedup();
+                    d
+                }
+                Deps::Layers => vec![],
+            };
+            NewTask {
+                id: ids[i],
+                workspace_id: ws,
+                contact_id: None,
+                strategy_id: None,
+                task_description: format!("bench task {i}"),
+                task_type: "general".into(),
+                assigned_agent: "general-executor".into(),
+                priority: 5,
+                depends_on,
+                input_data: json!({"i": i}),
+                max_retries: 3,
+                next_run_at: None,
+                plan_index: None,
+            }
+        })
+        .collect()
+}
+
+/// `count` ready tasks of priority `priority` in a workspace of their own; returns it.
+async fn prefill(pool: &PgPool, count: usize, priority: i32) -> Result<Uuid> {
+    let (ws,): (Uuid,) = sqlx::query_as(sql::WORKSPACE_CREATE)
+        .bind("bench backlog")
+        .bind(None::<String>)
+        .fetch_one(pool)
+        .await?;
+    let mut left = count;
+    while left > 0 {
+        let n = left.min(10_000);
+        let mut tasks = build_tasks(ws, n, Deps::None);
+        for t in &mut tasks {
+            t.priority = priority;
+        }
+        queue::insert(pool, "bench", &tasks).await?;
+        left -= n;
+    }
+    Ok(ws)
+}
+
+async fn start_workers(
+    args: &BenchArgs,
+    url: &str,
+    agent_secret: &str,
+    stop: &CancellationToken,
+) -> Result<Vec<tokio::task::JoinHandle<()>>> {
+    let mut handles = Vec::new();
+    for w in 0..args.workers {
+        let cfg = WorkerConfig {
+            id: format!("bench-{w}"),
+            concurrency: args.concurrency,
+            task_timeout: Duration::from_secs(30),
+            lease: Duration::from_secs(30),
+            retry: RetryPolicy {
+                base: Duration::from_millis(100),
+            },
+            poll_interval: Duration::from_secs(2),
+            agent_retry_delay: Duration::from_secs(1),
+            shutdown_grace: Duration::from_secs(5),
+            time: TimeRules::off(),
+            sweeps: None,
+        };
+        let pool = db::connect(url, 4).await?;
+        let stop = stop.clone();
+        let ready = Arc::new(AtomicBool::new(false));
+        let shutdown = async move { stop.cancelled().await };
+        handles.push(match args.agent {
+            AgentKind::Noop => tokio::spawn(async move {
+                if let Err(e) = worker::run(pool, cfg, Arc::new(Noop), shutdown, ready).await {
+                    tracing::error!(error = %e, "bench worker failed");
+                }
+            }),
+            AgentKind::Http => {
+                let agents = Arc::new(HttpAgents::new(
+                    agent_secret,
+                    cfg.task_timeout,
+                    cfg.concurrency,
+                )?);
+                tokio::spawn(async move {
+                    if let Err(e) = worker::run(pool, cfg, agents, shutdown, ready).await {
+                        tracing::error!(error = %e, "bench worker failed");
+                    }
+                })
+            }
+        });
+    }
+    Ok(handles)
+}
+
+/// The CREATE / DROP DATABASE line from `sql/bench_database.sql` (they take no parameters).
+fn database_statement(which: &str, name: &str) -> Result<String> {
+    if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        bail!("unsafe database name {name}");
+    }
+    let prefix = format!("-- {which}:");
+    sql::BENCH_DATABASE
+        .lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .map(|t| t.trim().replace("{name}", name))
+        .context("sql/bench_database.sql lacks the template")
+}
+
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let base = match base.rfind('/') {
+        Some(i) if i > "postgres://".len() => &base[..i],
+        _ => base,
+    };
+    match query {
+        Some(q) => format!("{base}/{name}?{q}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+/// Peak resident set of this process (VmHWM): the bench and its in-process workers.
+fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn round(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
+}
+
+fn medians(runs: &[Value]) -> Value {
+    let median = |key: &str| {
+        let mut v: Vec<f64> = runs.iter().filter_map(|r| r[key].as_f64()).collect();
+        v.sort_by(f64::total_cmp);
+        v.get(v.len() / 2).copied().unwrap_or(0.0)
+    };
+    let mut out = runs[0].clone();
+    for key in [
+        "enqueue_per_sec",
+        "throughput_per_sec",
+        "latency_ms_p50",
+        "latency_ms_p99",
+        "peak_rss_mb",
+    ] {
+        out[key] = json!(median(key));
+    }
+    out["run"] = json!("median");
+    out["runs"] = json!(runs.len());
+    out
+}
