@@ -31,8 +31,9 @@ WITH candidates AS (
       lease_expires_at = now() + make_interval(secs => $3),
       attempt_token = gen_random_uuid(),
       updated_at = now()
-  FROM candidates c
-  WHERE t.id = c.id
+  -- = ANY(ARRAY(...)) keeps this a primary-key lookup per claimed row; a join on the CTE let the
+  -- planner hash-join it against a sequential scan of the whole table (20 ms for 500 of 50k rows).
+  WHERE t.id = ANY (ARRAY(SELECT id FROM candidates))
   RETURNING t.id, t.workspace_id, t.task_type, t.assigned_agent, t.task_description,
             t.input_data, t.priority, t.retry_count, t.max_retries, t.attempt_token,
             t.next_run_at, t.started_at, t.created_at,

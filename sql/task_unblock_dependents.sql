@@ -4,25 +4,30 @@
 -- one NOTIFY wakes idle workers. Dependents are locked in id order so two batches completing
 -- overlapping dependencies cannot deadlock.
 -- Params: $1 completed task ids uuid[]
-WITH dependents AS (
-  SELECT dep.id, count(*)::int AS n
+WITH dependents AS MATERIALIZED (
+  -- One GIN probe per completed task (@> with one element); a single && probe with the whole
+  -- batch looked cheaper to the planner but made it scan the table instead.
+  SELECT dep.id, count(DISTINCT done.id)::int AS n
   FROM unnest($1::uuid[]) AS done(id)
   JOIN autonomous_tasks dep ON dep.depends_on <> '{}' AND dep.depends_on @> ARRAY[done.id]
   WHERE dep.status = 'queued'
   GROUP BY dep.id
 ), locked AS (
-  SELECT t.id, dp.n
+  -- = ANY(ARRAY(...)) keeps these primary-key lookups: the planner cannot estimate how many rows
+  -- && matches and otherwise hash-joins against a scan of the whole table.
+  SELECT t.id
   FROM autonomous_tasks t
-  JOIN dependents dp ON dp.id = t.id
+  WHERE t.id = ANY (ARRAY(SELECT id FROM dependents))
   ORDER BY t.id
-  FOR UPDATE OF t
+  FOR UPDATE
 ), unblocked AS (
   UPDATE autonomous_tasks t
-  SET unmet_deps = greatest(t.unmet_deps - l.n, 0),
-      next_run_at = CASE WHEN t.unmet_deps - l.n <= 0 THEN greatest(t.next_run_at, now())
+  SET unmet_deps = greatest(t.unmet_deps - d.n, 0),
+      next_run_at = CASE WHEN t.unmet_deps - d.n <= 0 THEN greatest(t.next_run_at, now())
                          ELSE t.next_run_at END
-  FROM locked l
-  WHERE t.id = l.id
+  FROM dependents d
+  WHERE t.id = ANY (ARRAY(SELECT id FROM locked))
+    AND d.id = t.id
   RETURNING t.id, t.unmet_deps
 ), wake AS (
   SELECT pg_notify('taskfleet_ready', 'unblocked') AS sent

@@ -27,8 +27,9 @@ pub async fn heartbeat_once(pool: &PgPool, cfg: &WorkerConfig, inflight: &Inflig
     match queue::heartbeat(pool, &cfg.id, &leases, cfg.lease).await {
         Ok(held) => {
             for lease in leases.iter().filter(|l| !held.contains(&l.task_id)) {
-                tracing::warn!(task_id = %lease.task_id, "lease lost; abandoning the attempt");
-                inflight.abandon(*lease, Abandon::LeaseLost);
+                if inflight.abandon(*lease, Abandon::LeaseLost) {
+                    tracing::warn!(task_id = %lease.task_id, "lease lost; abandoned the attempt");
+                }
             }
         }
         // Keep running: if the database stays away the leases expire and are reclaimed.

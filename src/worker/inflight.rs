@@ -2,7 +2,7 @@
 //! (its future dropped) when its lease is lost or the worker drains.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio_util::sync::CancellationToken;
@@ -30,6 +30,8 @@ pub struct Attempt {
     pub lease: Lease,
     pub cancel: CancellationToken,
     reason: Arc<AtomicU8>,
+    /// Its outcome is with the writer: nothing left to abandon, the lease is only kept alive.
+    finishing: Arc<AtomicBool>,
 }
 
 impl Attempt {
@@ -42,12 +44,21 @@ impl Attempt {
         }
     }
 
-    fn abandon(&self, why: Abandon) {
+    /// The outcome went to the writer; a lease found missing now just means it was written.
+    pub fn set_finishing(&self) {
+        self.finishing.store(true, Ordering::Release);
+    }
+
+    fn abandon(&self, why: Abandon) -> bool {
+        if self.finishing.load(Ordering::Acquire) {
+            return false;
+        }
         // The first reason wins: a lost lease must not later turn into a release.
         let _ = self
             .reason
             .compare_exchange(0, why as u8, Ordering::AcqRel, Ordering::Acquire);
         self.cancel.cancel();
+        true
     }
 }
 
@@ -62,6 +73,7 @@ impl Inflight {
             lease,
             cancel: CancellationToken::new(),
             reason: Arc::new(AtomicU8::new(0)),
+            finishing: Arc::new(AtomicBool::new(false)),
         };
         self.lock().insert(lease.task_id, attempt.clone());
         attempt
@@ -83,27 +95,26 @@ impl Inflight {
         self.len() == 0
     }
 
-    /// Abandons the attempt of `task_id` if it is still this lease's.
-    pub fn abandon(&self, lease: Lease, why: Abandon) {
-        if let Some(a) = self.lock().get(&lease.task_id).filter(|a| a.lease == lease) {
-            a.abandon(why);
+    /// Abandons the attempt of `task_id` if it is still this lease's and still running; true
+    /// when it did.
+    pub fn abandon(&self, lease: Lease, why: Abandon) -> bool {
+        match self.lock().get(&lease.task_id).filter(|a| a.lease == lease) {
+            Some(a) => a.abandon(why),
+            None => false,
         }
     }
 
     /// Abandons whatever attempt of `task_id` this worker runs.
     pub fn abandon_task(&self, task_id: Uuid, why: Abandon) -> bool {
         match self.lock().get(&task_id) {
-            Some(a) => {
-                a.abandon(why);
-                true
-            }
+            Some(a) => a.abandon(why),
             None => false,
         }
     }
 
     pub fn abandon_all(&self, why: Abandon) {
         for a in self.lock().values() {
-            a.abandon(why);
+            let _ = a.abandon(why);
         }
     }
 

@@ -7,10 +7,12 @@
 //! registry sync ([`background`]). On shutdown it stops claiming, lets attempts finish up to the
 //! shutdown grace (the task timeout by default), releases the rest to `queued` and returns.
 
+mod attempt;
 pub mod background;
 pub mod finisher;
 pub mod health;
 pub mod inflight;
+mod local_queue;
 pub mod pass;
 pub mod record;
 pub mod sweeps;
@@ -25,18 +27,18 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use sqlx::PgPool;
 use sqlx::postgres::PgListener;
-use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc};
+use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
-use tracing::Instrument;
 
-use crate::agents::{Executor, Outcome};
-use crate::queue::{self, AGENTS_CHANNEL, CANCEL_CHANNEL, ClaimFilter, ClaimedTask, READY_CHANNEL};
+use crate::agents::Executor;
+use crate::queue::{self, AGENTS_CHANNEL, CANCEL_CHANNEL, ClaimFilter, READY_CHANNEL};
 use crate::schedule::TimeRules;
 use crate::schedule::retry::RetryPolicy;
+use attempt::AttemptCtx;
 use background::{RegistrySync, SharedRegistrySync};
-use finisher::Finisher;
-use inflight::{Abandon, Attempt, Inflight};
+use inflight::{Abandon, Inflight};
+use local_queue::LocalQueue;
 use record::Finish;
 
 /// Everything a worker needs to know; built from `TASKFLEET_*` by the CLI, or directly by the
@@ -109,44 +111,59 @@ pub async fn run<E: Executor>(
 
     let slots = Arc::new(Semaphore::new(cfg.concurrency));
     let mut attempts = JoinSet::new();
+    let mut local = LocalQueue::default();
     let mut wakes: BinaryHeap<Reverse<Instant>> = BinaryHeap::new();
     let mut poll = tokio::time::interval(cfg.poll_interval);
     poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let ctx = Arc::new(AttemptCtx {
+    let ctx = Arc::new(AttemptCtx::new(
         executor,
         finisher,
-        inflight: inflight.clone(),
+        inflight.clone(),
         registry_sync,
-        slot_freed: Arc::new(Notify::new()),
-    });
+    ));
     let filter = ClaimFilter::default();
-    // Whether the last claim filled every free slot: then more work is probably waiting, and a
+    // Whether the last claim got all it asked for: then more work is probably waiting, and a
     // freed slot should claim again without waiting for a NOTIFY.
     let mut backlog = true;
     let mut want_claim = true;
     tokio::pin!(shutdown);
 
     loop {
-        if want_claim && slots.available_permits() > 0 {
+        // Start what we hold, then top up.
+        while let Some(permit) = (!local.is_empty())
+            .then(|| slots.clone().try_acquire_owned().ok())
+            .flatten()
+        {
+            let Some((task, attempt)) = local.pop() else {
+                break;
+            };
+            if attempt.cancel.is_cancelled() {
+                ctx.forget(&attempt); // cancelled or lease lost while waiting
+                continue;
+            }
+            let ctx = ctx.clone();
+            attempts.spawn(async move { ctx.run_attempt(task, attempt, permit).await });
+        }
+        let avg = Duration::from_micros(ctx.avg_attempt_us.load(Ordering::Relaxed));
+        let want = local.claim_size(slots.available_permits(), cfg.concurrency, avg);
+        if want_claim && want > 0 {
             want_claim = false;
-            let free = slots.available_permits();
             let started = Instant::now();
-            match queue::claim(&pool, &cfg.id, free, cfg.lease, &filter).await {
+            match queue::claim(&pool, &cfg.id, want, cfg.lease, &filter).await {
                 Ok(tasks) => {
                     metrics::histogram!("taskfleet_claim_latency_seconds")
                         .record(started.elapsed().as_secs_f64());
                     metrics::counter!("taskfleet_tasks_claimed_total")
                         .increment(tasks.len() as u64);
-                    backlog = tasks.len() == free;
-                    let tasks = record::defer_out_of_hours(&pool, &cfg, tasks).await;
-                    for task in tasks {
-                        let Ok(permit) = slots.clone().try_acquire_owned() else {
-                            break;
-                        };
-                        let ctx = ctx.clone();
-                        attempts.spawn(async move { ctx.run_attempt(task, permit).await });
+                    backlog = tasks.len() == want;
+                    for task in record::defer_out_of_hours(&pool, &cfg, tasks).await {
+                        let attempt = inflight.start(task.lease());
+                        local.push(task, attempt);
                     }
                     metrics::gauge!("taskfleet_tasks_in_flight").set(inflight.len() as f64);
+                    if !local.is_empty() {
+                        continue;
+                    }
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "claim failed");
@@ -158,7 +175,7 @@ pub async fn run<E: Executor>(
         tokio::select! {
             biased;
             _ = &mut shutdown => break,
-            _ = ctx.slot_freed.notified() => want_claim = backlog,
+            _ = ctx.slot_freed.notified() => want_claim |= backlog,
             Some(_) = attempts.join_next(), if !attempts.is_empty() => {}
             notification = listener.recv() => match notification {
                 Ok(n) if n.channel() == CANCEL_CHANNEL => {
@@ -194,6 +211,15 @@ pub async fn run<E: Executor>(
     }
 
     tracing::info!(in_flight = inflight.len(), "draining: no new claims");
+    // Claimed but never started: straight back to queued.
+    for (task, attempt) in local.drain() {
+        let written = ctx
+            .finisher
+            .submit(task, Finish::Released, Instant::now())
+            .await;
+        let _ = written.await;
+        ctx.forget(&attempt);
+    }
     drain(&mut attempts, &inflight, cfg.shutdown_grace).await;
     drop(ctx);
     let _ = finisher_task.await;
@@ -244,75 +270,4 @@ fn spawn_background(
         tasks.push(tokio::spawn(sweeps.run(stop.clone())));
     }
     tasks
-}
-
-/// What every attempt shares.
-struct AttemptCtx<E> {
-    executor: Arc<E>,
-    finisher: Finisher,
-    inflight: Inflight,
-    registry_sync: SharedRegistrySync,
-    /// Signalled whenever an attempt gives its slot back.
-    slot_freed: Arc<Notify>,
-}
-
-impl<E: Executor> AttemptCtx<E> {
-    /// Runs one attempt in a slot. The slot is freed as soon as the outcome is handed to the
-    /// finisher, not when it is written: slots bound agent calls, and a noop-fast agent would
-    /// otherwise leave slots idle for a commit. The attempt stays in the in-flight table (so its
-    /// lease keeps being renewed) until the write is done.
-    async fn run_attempt(&self, task: ClaimedTask, slot: OwnedSemaphorePermit) {
-        let span = tracing::info_span!("attempt", task_id = %task.id, workspace_id = %task.workspace_id,
-            attempt = task.attempt(), agent = %task.assigned_agent);
-        let attempt = self.inflight.start(task.lease());
-        let started = Instant::now();
-        let outcome = async {
-            tokio::select! {
-                outcome = self.execute(&task) => Some(outcome),
-                _ = attempt.cancel.cancelled() => None,
-            }
-        }
-        .instrument(span.clone())
-        .await;
-        let written = match (outcome, attempt.reason()) {
-            (Some(outcome), Abandon::None) => Some(
-                self.finisher
-                    .submit(task, Finish::Outcome(outcome), started)
-                    .await,
-            ),
-            (_, Abandon::Shutdown) => {
-                Some(self.finisher.submit(task, Finish::Released, started).await)
-            }
-            // Lease lost or task cancelled: the row is no longer this attempt's; write nothing.
-            (_, why) => {
-                span.in_scope(|| tracing::info!(reason = ?why, "attempt abandoned"));
-                None
-            }
-        };
-        drop(slot);
-        self.slot_freed.notify_one();
-        if let Some(written) = written {
-            let _ = written.await;
-        }
-        self.forget(&attempt);
-    }
-
-    /// Runs the executor; an agent that looks unregistered triggers one registry reload first,
-    /// so a just-registered agent never costs a TASK_004 deferral.
-    async fn execute(&self, task: &ClaimedTask) -> Outcome {
-        let outcome = self.executor.execute(task).await;
-        if let (Outcome::Unavailable { .. }, Some(registry)) = (&outcome, self.executor.registry())
-            && self
-                .registry_sync
-                .reload_if_older(registry, Duration::from_secs(1))
-                .await
-        {
-            return self.executor.execute(task).await;
-        }
-        outcome
-    }
-
-    fn forget(&self, attempt: &Attempt) {
-        self.inflight.finish(attempt.lease.task_id);
-    }
 }
