@@ -6,25 +6,22 @@
 //! off, so its figures are not comparable with a real server's). Built on the modules above;
 //! nothing imports it.
 
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
 use sqlx::PgPool;
-use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use crate::agents::Noop;
-use crate::agents::http::HttpAgents;
 use crate::db::{self, sql};
 use crate::demo::postgres::EmbeddedPostgres;
 use crate::demo::sim;
 use crate::queue::{self, NewTask};
-use crate::schedule::TimeRules;
-use crate::schedule::retry::RetryPolicy;
-use crate::worker::{self, WorkerConfig};
+
+pub use fleet::{BenchWorkerArgs, run_worker};
+use fleet::Fleet;
+
+mod fleet;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Deps {
@@ -71,6 +68,10 @@ pub struct BenchArgs {
     /// bulk-enqueueing everything first.
     #[arg(long)]
     pub arrival_ms: Option<u64>,
+    /// Run the workers as separate `taskfleet` processes (as pods are), not loops in this
+    /// process; peak_rss_mb is then the largest worker's.
+    #[arg(long)]
+    pub processes: bool,
     /// Runs; after several, a last line gives the medians.
     #[arg(long, default_value_t = 1)]
     pub repeat: usize,
@@ -162,9 +163,8 @@ async fn measure(args: &BenchArgs, url: &str, embedded: bool) -> Result<Value> {
     }
 
     let tasks = build_tasks(ws, args.tasks, args.deps);
-    let stop = CancellationToken::new();
     let (enqueue_secs, run_started) = if let Some(gap) = args.arrival_ms {
-        let workers = start_workers(args, url, &agent_secret, &stop).await?;
+        let workers = Fleet::start(args, url, &agent_secret).await?;
         tokio::time::sleep(Duration::from_millis(500)).await; // idle and listening
         let started = Instant::now();
         for task in &tasks {
@@ -179,7 +179,7 @@ async fn measure(args: &BenchArgs, url: &str, embedded: bool) -> Result<Value> {
         }
         let enqueue = started.elapsed().as_secs_f64();
         sqlx::raw_sql(sql::BENCH_VACUUM).execute(&pool).await?;
-        let workers = start_workers(args, url, &agent_secret, &stop).await?;
+        let workers = Fleet::start(args, url, &agent_secret).await?;
         (enqueue, (Instant::now(), workers))
     };
     let (started, workers) = run_started;
@@ -194,10 +194,8 @@ async fn measure(args: &BenchArgs, url: &str, embedded: bool) -> Result<Value> {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let secs = started.elapsed().as_secs_f64();
-    stop.cancel();
-    for w in workers {
-        let _ = w.await;
-    }
+    let peak_rss = workers.peak_rss_mb();
+    workers.stop().await;
     let (p50, p99): (f64, f64) = sqlx::query_as(sql::BENCH_LATENCY)
         .bind(ws)
         .fetch_one(&pool)
@@ -209,7 +207,8 @@ async fn measure(args: &BenchArgs, url: &str, embedded: bool) -> Result<Value> {
         "throughput_per_sec": round(args.tasks as f64 / secs),
         "latency_ms_p50": round(p50),
         "latency_ms_p99": round(p99),
-        "peak_rss_mb": round(peak_rss_mb()),
+        "peak_rss_mb": round(peak_rss),
+        "processes": args.processes,
         "workers": args.workers,
         "concurrency": args.concurrency,
         "deps": format!("{:?}", args.deps).to_lowercase(),
@@ -280,55 +279,6 @@ async fn prefill(pool: &PgPool, count: usize, priority: i32) -> Result<Uuid> {
     Ok(ws)
 }
 
-async fn start_workers(
-    args: &BenchArgs,
-    url: &str,
-    agent_secret: &str,
-    stop: &CancellationToken,
-) -> Result<Vec<tokio::task::JoinHandle<()>>> {
-    let mut handles = Vec::new();
-    for w in 0..args.workers {
-        let cfg = WorkerConfig {
-            id: format!("bench-{w}"),
-            concurrency: args.concurrency,
-            task_timeout: Duration::from_secs(30),
-            lease: Duration::from_secs(30),
-            retry: RetryPolicy {
-                base: Duration::from_millis(100),
-            },
-            poll_interval: Duration::from_secs(2),
-            agent_retry_delay: Duration::from_secs(1),
-            shutdown_grace: Duration::from_secs(5),
-            time: TimeRules::off(),
-            sweeps: None,
-        };
-        let pool = db::connect(url, 4).await?;
-        let stop = stop.clone();
-        let ready = Arc::new(AtomicBool::new(false));
-        let shutdown = async move { stop.cancelled().await };
-        handles.push(match args.agent {
-            AgentKind::Noop => tokio::spawn(async move {
-                if let Err(e) = worker::run(pool, cfg, Arc::new(Noop), shutdown, ready).await {
-                    tracing::error!(error = %e, "bench worker failed");
-                }
-            }),
-            AgentKind::Http => {
-                let agents = Arc::new(HttpAgents::new(
-                    agent_secret,
-                    cfg.task_timeout,
-                    cfg.concurrency,
-                )?);
-                tokio::spawn(async move {
-                    if let Err(e) = worker::run(pool, cfg, agents, shutdown, ready).await {
-                        tracing::error!(error = %e, "bench worker failed");
-                    }
-                })
-            }
-        });
-    }
-    Ok(handles)
-}
-
 /// The CREATE / DROP DATABASE line from `sql/bench_database.sql` (they take no parameters).
 fn database_statement(which: &str, name: &str) -> Result<String> {
     if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
@@ -354,18 +304,6 @@ fn with_database(url: &str, name: &str) -> String {
         Some(q) => format!("{base}/{name}?{q}"),
         None => format!("{base}/{name}"),
     }
-}
-
-/// Peak resident set of this process (VmHWM): the bench and its in-process workers.
-fn peak_rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .map_or(0.0, |kb| kb / 1024.0)
 }
 
 fn round(x: f64) -> f64 {

@@ -40,6 +40,9 @@ enum Command {
     AgentsSim(demo::SimArgs),
     /// Benchmark the queue: enqueue, process, one JSON line per run.
     Bench(crate::bench::BenchArgs),
+    /// One benchmark worker process (started by `bench --processes`).
+    #[command(hide = true)]
+    BenchWorker(crate::bench::BenchWorkerArgs),
     /// Manage the agent registry.
     #[command(subcommand)]
     Agents(agents::Command),
@@ -91,6 +94,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Api(args) => api::run(args).await,
         Command::Demo(args) => demo::run(args).await,
         Command::Bench(args) => crate::bench::run(args).await,
+        Command::BenchWorker(args) => crate::bench::run_worker(args).await,
         Command::AgentsSim(args) => demo::agents_sim(args).await,
         Command::Worker(args) => worker::run(args).await,
         Command::Agents(cmd) => agents::run(cmd).await,

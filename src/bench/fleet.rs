@@ -1,0 +1,185 @@
+//! The benchmark's workers: loops in this process, or (`--processes`) real `taskfleet
+//! bench-worker` processes, one per worker as pods would run, whose peak RSS is then measured.
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use tokio_util::sync::CancellationToken;
+
+use super::{AgentKind, BenchArgs};
+use crate::agents::Noop;
+use crate::agents::http::HttpAgents;
+use crate::db;
+use crate::schedule::TimeRules;
+use crate::schedule::retry::RetryPolicy;
+use crate::worker::{self, WorkerConfig};
+
+pub enum Fleet {
+    InProcess {
+        stop: CancellationToken,
+        handles: Vec<tokio::task::JoinHandle<()>>,
+    },
+    Processes(Vec<Child>),
+}
+
+/// `taskfleet bench-worker` (hidden): one benchmark worker process.
+#[derive(Debug, Clone, clap::Args)]
+pub struct BenchWorkerArgs {
+    #[arg(long)]
+    pub database_url: String,
+    #[arg(long)]
+    pub id: String,
+    #[arg(long)]
+    pub concurrency: usize,
+    #[arg(long, value_enum)]
+    pub agent: AgentKind,
+    #[arg(long)]
+    pub agent_secret: String,
+    /// Where to serve /healthz (the bench waits on it).
+    #[arg(long)]
+    pub metrics_addr: std::net::SocketAddr,
+}
+
+/// Worker settings of a benchmark worker: production defaults, time rules off, no sweeps.
+fn config(id: String, concurrency: usize) -> WorkerConfig {
+    WorkerConfig {
+        id,
+        concurrency,
+        task_timeout: Duration::from_secs(30),
+        lease: Duration::from_secs(30),
+        retry: RetryPolicy {
+            base: Duration::from_millis(100),
+        },
+        poll_interval: Duration::from_secs(2),
+        agent_retry_delay: Duration::from_secs(1),
+        shutdown_grace: Duration::from_secs(5),
+        time: TimeRules::off(),
+        sweeps: None,
+    }
+}
+
+/// Runs one worker loop until `shutdown`.
+async fn run_loop(
+    url: &str,
+    cfg: WorkerConfig,
+    agent: AgentKind,
+    agent_secret: &str,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ready: Arc<AtomicBool>,
+) -> Result<()> {
+    let pool = db::connect(url, 4).await?;
+    match agent {
+        AgentKind::Noop => worker::run(pool, cfg, Arc::new(Noop), shutdown, ready).await,
+        AgentKind::Http => {
+            let agents = Arc::new(HttpAgents::new(agent_secret, cfg.task_timeout, cfg.concurrency)?);
+            worker::run(pool, cfg, agents, shutdown, ready).await
+        }
+    }
+}
+
+/// The hidden `bench-worker` subcommand.
+pub async fn run_worker(args: BenchWorkerArgs) -> Result<()> {
+    let ready = Arc::new(AtomicBool::new(false));
+    worker::health::serve(args.metrics_addr, ready.clone(), crate::telemetry::metrics()).await?;
+    let cfg = config(args.id, args.concurrency);
+    run_loop(&args.database_url, cfg, args.agent, &args.agent_secret, crate::cli::shutdown_signal(), ready).await
+}
+
+impl Fleet {
+    pub async fn start(args: &BenchArgs, url: &str, agent_secret: &str) -> Result<Self> {
+        if args.processes {
+            return Self::start_processes(args, url, agent_secret).await;
+        }
+        let stop = CancellationToken::new();
+        let mut handles = Vec::new();
+        for w in 0..args.workers {
+            let cfg = config(format!("bench-{w}"), args.concurrency);
+            let (url, secret, stop, agent) = (url.to_string(), agent_secret.to_string(), stop.clone(), args.agent);
+            handles.push(tokio::spawn(async move {
+                let shutdown = async move { stop.cancelled().await };
+                let ready = Arc::new(AtomicBool::new(false));
+                if let Err(e) = run_loop(&url, cfg, agent, &secret, shutdown, ready).await {
+                    tracing::error!(error = %e, "bench worker failed");
+                }
+            }));
+        }
+        Ok(Fleet::InProcess { stop, handles })
+    }
+
+    async fn start_processes(args: &BenchArgs, url: &str, agent_secret: &str) -> Result<Self> {
+        let exe = std::env::current_exe().context("cannot find the taskfleet binary")?;
+        let mut children = Vec::new();
+        let mut health = Vec::new();
+        for w in 0..args.workers {
+            let addr = TcpListener::bind("127.0.0.1:0")?.local_addr()?;
+            let child = Command::new(&exe)
+                .arg("bench-worker")
+                .args(["--database-url", url, "--id", &format!("bench-{w}")])
+                .args(["--concurrency", &args.concurrency.to_string()])
+                .args(["--agent", if args.agent == AgentKind::Http { "http" } else { "noop" }])
+                .args(["--agent-secret", agent_secret, "--metrics-addr", &addr.to_string()])
+                .env("RUST_LOG", "warn")
+                .stdin(Stdio::null())
+                .spawn()
+                .context("cannot start a bench-worker process")?;
+            children.push(child);
+            health.push(addr);
+        }
+        crate::install_crypto_provider();
+        let client = reqwest::Client::new();
+        let started = Instant::now();
+        for addr in health {
+            while !matches!(client.get(format!("http://{addr}/healthz")).send().await, Ok(r) if r.status() == 200) {
+                if started.elapsed() > Duration::from_secs(30) {
+                    bail!("bench workers did not become healthy");
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+        Ok(Fleet::Processes(children))
+    }
+
+    /// Peak resident set (VmHWM) in MiB: of the largest worker process, or of this process when
+    /// the workers are loops in it.
+    pub fn peak_rss_mb(&self) -> f64 {
+        match self {
+            Fleet::InProcess { .. } => vm_hwm_mb("self"),
+            Fleet::Processes(children) => children
+                .iter()
+                .map(|c| vm_hwm_mb(&c.id().to_string()))
+                .fold(0.0, f64::max),
+        }
+    }
+
+    pub async fn stop(self) {
+        match self {
+            Fleet::InProcess { stop, handles } => {
+                stop.cancel();
+                for h in handles {
+                    let _ = h.await;
+                }
+            }
+            Fleet::Processes(children) => {
+                for mut c in children {
+                    let _ = Command::new("kill").args(["-TERM", &c.id().to_string()]).status();
+                    let _ = tokio::task::spawn_blocking(move || c.wait()).await;
+                }
+            }
+        }
+    }
+}
+
+fn vm_hwm_mb(pid: &str) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
