@@ -75,7 +75,11 @@ async fn run_loop(
     match agent {
         AgentKind::Noop => worker::run(pool, cfg, Arc::new(Noop), shutdown, ready).await,
         AgentKind::Http => {
-            let agents = Arc::new(HttpAgents::new(agent_secret, cfg.task_timeout, cfg.concurrency)?);
+            let agents = Arc::new(HttpAgents::new(
+                agent_secret,
+                cfg.task_timeout,
+                cfg.concurrency,
+            )?);
             worker::run(pool, cfg, agents, shutdown, ready).await
         }
     }
@@ -84,9 +88,22 @@ async fn run_loop(
 /// The hidden `bench-worker` subcommand.
 pub async fn run_worker(args: BenchWorkerArgs) -> Result<()> {
     let ready = Arc::new(AtomicBool::new(false));
-    worker::health::serve(args.metrics_addr, ready.clone(), crate::telemetry::metrics()).await?;
+    worker::health::serve(
+        args.metrics_addr,
+        ready.clone(),
+        crate::telemetry::metrics(),
+    )
+    .await?;
     let cfg = config(args.id, args.concurrency);
-    run_loop(&args.database_url, cfg, args.agent, &args.agent_secret, crate::cli::shutdown_signal(), ready).await
+    run_loop(
+        &args.database_url,
+        cfg,
+        args.agent,
+        &args.agent_secret,
+        crate::cli::shutdown_signal(),
+        ready,
+    )
+    .await
 }
 
 impl Fleet {
@@ -98,7 +115,12 @@ impl Fleet {
         let mut handles = Vec::new();
         for w in 0..args.workers {
             let cfg = config(format!("bench-{w}"), args.concurrency);
-            let (url, secret, stop, agent) = (url.to_string(), agent_secret.to_string(), stop.clone(), args.agent);
+            let (url, secret, stop, agent) = (
+                url.to_string(),
+                agent_secret.to_string(),
+                stop.clone(),
+                args.agent,
+            );
             handles.push(tokio::spawn(async move {
                 let shutdown = async move { stop.cancelled().await };
                 let ready = Arc::new(AtomicBool::new(false));
@@ -120,8 +142,20 @@ impl Fleet {
                 .arg("bench-worker")
                 .args(["--database-url", url, "--id", &format!("bench-{w}")])
                 .args(["--concurrency", &args.concurrency.to_string()])
-                .args(["--agent", if args.agent == AgentKind::Http { "http" } else { "noop" }])
-                .args(["--agent-secret", agent_secret, "--metrics-addr", &addr.to_string()])
+                .args([
+                    "--agent",
+                    if args.agent == AgentKind::Http {
+                        "http"
+                    } else {
+                        "noop"
+                    },
+                ])
+                .args([
+                    "--agent-secret",
+                    agent_secret,
+                    "--metrics-addr",
+                    &addr.to_string(),
+                ])
                 .env("RUST_LOG", "warn")
                 .stdin(Stdio::null())
                 .spawn()
@@ -133,7 +167,8 @@ impl Fleet {
         let client = reqwest::Client::new();
         let started = Instant::now();
         for addr in health {
-            while !matches!(client.get(format!("http://{addr}/healthz")).send().await, Ok(r) if r.status() == 200) {
+            while !matches!(client.get(format!("http://{addr}/healthz")).send().await, Ok(r) if r.status() == 200)
+            {
                 if started.elapsed() > Duration::from_secs(30) {
                     bail!("bench workers did not become healthy");
                 }
@@ -165,7 +200,9 @@ impl Fleet {
             }
             Fleet::Processes(children) => {
                 for mut c in children {
-                    let _ = Command::new("kill").args(["-TERM", &c.id().to_string()]).status();
+                    let _ = Command::new("kill")
+                        .args(["-TERM", &c.id().to_string()])
+                        .status();
                     let _ = tokio::task::spawn_blocking(move || c.wait()).await;
                 }
             }

@@ -18,8 +18,8 @@ use crate::demo::postgres::EmbeddedPostgres;
 use crate::demo::sim;
 use crate::queue::{self, NewTask};
 
-pub use fleet::{BenchWorkerArgs, run_worker};
 use fleet::Fleet;
+pub use fleet::{BenchWorkerArgs, run_worker};
 
 mod fleet;
 
