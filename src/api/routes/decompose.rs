@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::execute::{ExecuteResult, run_pass};
+use super::execute::run_pass;
 use crate::api::error::{ApiError, ApiResult};
 use crate::api::extract::{Caller, StrictJson};
 use crate::api::{AppState, store, tenancy};
@@ -36,7 +36,7 @@ pub struct DecomposeResult {
     execution_plan: ExecutionPlan,
     /// The execute pass run because of `auto_execute`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    execution: Option<ExecuteResult>,
+    execution: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -74,7 +74,12 @@ pub async fn decompose(
             workspace_id: Some(req.workspace_id),
             ..Default::default()
         };
-        result.execution = Some(run_pass(&s, &filter, 5, req.workspace_id).await?);
+        // The tasks are queued for the fleet whatever happens here: a pass that cannot run (no
+        // agent secret on the API, say) is reported, not turned into a failed decomposition.
+        result.execution = Some(match run_pass(&s, &filter, 5, req.workspace_id).await {
+            Ok(pass) => serde_json::to_value(pass).map_err(ApiError::internal)?,
+            Err(e) => json!({"success": false, "error": {"code": e.code, "message": e.message}}),
+        });
     }
     Ok((status, Json(result)))
 }
