@@ -1,11 +1,13 @@
 //! `taskfleet worker`: one stateless worker of the fleet.
 //!
-//! One loop ([`run`]) that claims ready tasks in batches while slots are free, waking on NOTIFY
-//! (`taskfleet_ready`), on this worker's own retry timers, when an attempt ends, and on a slow
-//! poll as fallback. Each claimed task runs as its own tokio task holding a slot; outcomes go to
-//! the [`finisher`], which writes them in batches. Beside it: heartbeat, lease reaper and agent
-//! registry sync ([`background`]). On shutdown it stops claiming, lets attempts finish up to the
-//! shutdown grace (the task timeout by default), releases the rest to `queued` and returns.
+//! One loop ([`run`]) that claims ready tasks in batches, waking on NOTIFY (`taskfleet_ready`,
+//! `taskfleet_cancel`), on this worker's own retry timers, when a slot frees up, and on a slow poll
+//! as fallback. Claimed tasks wait in a small local queue (prefetch only for short attempts, see
+//! `local_queue`) and each runs as its own tokio task holding a slot (`attempt`); outcomes go to
+//! the [`finisher`], which writes them in batches. Beside it: heartbeat and agent registry sync
+//! ([`background`]) and the cron sweeps ([`sweeps`]). On shutdown it stops claiming, releases what
+//! it holds but has not started, lets attempts finish up to the shutdown grace (the task timeout by
+//! default), releases the rest to `queued` and returns.
 
 mod attempt;
 pub mod background;
