@@ -330,3 +330,50 @@ fn medians(runs: &[Value]) -> Value {
     out["runs"] = json!(runs.len());
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bench_database_replaces_the_one_in_the_url() {
+        for (url, want) in [
+            (
+                "postgres://u@h:5432/app?sslmode=disable",
+                "postgres://u@h:5432/b1?sslmode=disable",
+            ),
+            ("postgres://u@h/app", "postgres://u@h/b1"),
+            ("postgres://u@h:5432", "postgres://u@h:5432/b1"),
+        ] {
+            assert_eq!(with_database(url, "b1"), want, "{url}");
+        }
+    }
+
+    #[test]
+    fn database_statements_come_from_the_sql_file_and_refuse_odd_names() {
+        assert_eq!(
+            database_statement("create", "taskfleet_bench_1").unwrap(),
+            "CREATE DATABASE taskfleet_bench_1"
+        );
+        assert_eq!(
+            database_statement("drop", "x").unwrap(),
+            "DROP DATABASE IF EXISTS x WITH (FORCE)"
+        );
+        assert!(database_statement("create", "x; DROP TABLE y").is_err());
+    }
+
+    #[test]
+    fn layers_point_only_backwards_into_the_previous_layer() {
+        let tasks = build_tasks(Uuid::new_v4(), 100, Deps::Layers);
+        let index = |id: &Uuid| tasks.iter().position(|t| t.id == *id).unwrap();
+        for (i, t) in tasks.iter().enumerate() {
+            let layer = i / 10;
+            if layer == 0 {
+                assert!(t.depends_on.is_empty());
+            }
+            for d in &t.depends_on {
+                assert_eq!(index(d) / 10, layer - 1, "task {i}");
+            }
+        }
+    }
+}
