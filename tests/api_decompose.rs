@@ -10,22 +10,12 @@ use serde_json::{Value, json};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use common::TestDb;
-use common::api::{TestApi, assert_error, other_workspace, row_counts, token};
+use common::api::{ApiCtx, assert_error, other_workspace, row_counts, token};
 
-struct Ctx {
-    db: TestDb,
-    api: TestApi,
-    ws: Uuid,
-    token: String,
-}
+type Ctx = ApiCtx;
 
 async fn ctx(pool: PgPool) -> Ctx {
-    let db = TestDb::new(pool);
-    let api = TestApi::start(&db).await;
-    let ws = db.workspace().await;
-    let token = token("alice", &[ws]);
-    Ctx { db, api, ws, token }
+    ApiCtx::new(pool).await
 }
 
 /// Three phases (10 days, 20 days, default), two pillars, two KPIs: 13 tasks.
@@ -137,13 +127,19 @@ fn by_description(resp: &Value) -> HashMap<String, Uuid> {
 
 impl Ctx {
     async fn decompose(&self, strategy: Uuid) -> (u16, Value) {
-        self.api
-            .post(
-                "/api/tasks/decompose",
-                &self.token,
-                json!({"strategy_id": strategy, "workspace_id": self.ws}),
-            )
-            .await
+        self.decompose_with(strategy, json!({})).await
+    }
+
+    /// Decomposing `strategy` answers 422 TASK_002 naming `want`, and writes nothing.
+    async fn assert_unusable(&self, strategy: Uuid, want: &str) {
+        let before = row_counts(&self.db).await;
+        let got = self.decompose(strategy).await;
+        let message = assert_error(&got, 422, "TASK_002");
+        assert!(
+            message.contains(want),
+            "{message:?} should contain {want:?}"
+        );
+        assert_eq!(row_counts(&self.db).await, before, "a 422 wrote rows");
     }
 
     async fn decomposed_audits(&self) -> i64 {
@@ -396,14 +392,7 @@ async fn unusable_strategies_answer_422_task_002_naming_the_problem(pool: PgPool
     ];
     for (body, want) in posted {
         let strategy = c.api.create_strategy(&c.token, body.clone()).await;
-        let before = row_counts(&c.db).await;
-        let got = c.decompose(strategy).await;
-        let message = assert_error(&got, 422, "TASK_002");
-        assert!(
-            message.contains(want),
-            "{message:?} should contain {want:?}"
-        );
-        assert_eq!(row_counts(&c.db).await, before, "a 422 wrote rows");
+        c.assert_unusable(strategy, want).await;
     }
 
     // Shapes POST would refuse, written by another tool straight into the table.
@@ -452,14 +441,7 @@ async fn unusable_strategies_answer_422_task_002_naming_the_problem(pool: PgPool
         .fetch_one(&c.db.pool)
         .await
         .unwrap();
-        let before = row_counts(&c.db).await;
-        let got = c.decompose(strategy).await;
-        let message = assert_error(&got, 422, "TASK_002");
-        assert!(
-            message.contains(want),
-            "{message:?} should contain {want:?}"
-        );
-        assert_eq!(row_counts(&c.db).await, before, "a 422 wrote rows");
+        c.assert_unusable(strategy, want).await;
     }
     assert_eq!(c.db.count("SELECT count(*) FROM autonomous_tasks").await, 0);
     assert_eq!(c.decomposed_audits().await, 0);

@@ -12,9 +12,8 @@ use serde_json::{Value, json};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use common::TestDb;
 use common::agent::{Reply, TestAgent};
-use common::api::{TestApi, token};
+use common::api::{ApiCtx, token};
 use common::procs::WorkerProc;
 
 const AGENTS: [&str; 6] = [
@@ -30,34 +29,30 @@ const AGENTS: [&str; 6] = [
 /// finished would show in the call times.
 const AGENT_LATENCY: Duration = Duration::from_millis(40);
 
+/// The shared API context plus one agent, registered under every agent name.
 struct Ctx {
-    db: TestDb,
-    api: TestApi,
-    ws: Uuid,
-    token: String,
+    base: ApiCtx,
     agent: TestAgent,
 }
 
+impl std::ops::Deref for Ctx {
+    type Target = ApiCtx;
+    fn deref(&self) -> &ApiCtx {
+        &self.base
+    }
+}
+
 async fn ctx(pool: PgPool) -> Ctx {
-    let db = TestDb::new(pool);
-    let api = TestApi::start(&db).await;
-    let ws = db.workspace().await;
-    let token = token("alice", &[ws]);
+    let base = ApiCtx::new(pool).await;
     let agent = TestAgent::always(Reply::After(
         AGENT_LATENCY,
         Box::new(Reply::Ok(json!({"done": true}))),
     ))
     .await;
     for name in AGENTS {
-        db.register_agent(name, &agent.url).await;
+        base.db.register_agent(name, &agent.url).await;
     }
-    Ctx {
-        db,
-        api,
-        ws,
-        token,
-        agent,
-    }
+    Ctx { base, agent }
 }
 
 fn uuid(v: &Value) -> Uuid {
@@ -122,14 +117,7 @@ fn strategy(ws: Uuid) -> Value {
 async fn a_decomposed_strategy_runs_to_completion_in_dependency_order(pool: PgPool) {
     let c = ctx(pool).await;
     let strategy_id = c.api.create_strategy(&c.token, strategy(c.ws)).await;
-    let (code, plan) = c
-        .api
-        .post(
-            "/api/tasks/decompose",
-            &c.token,
-            json!({"strategy_id": strategy_id, "workspace_id": c.ws}),
-        )
-        .await;
+    let (code, plan) = c.decompose_with(strategy_id, json!({})).await;
     assert_eq!(code, 201, "{plan}");
     let tasks = plan["tasks"].as_array().unwrap().clone();
     let total = tasks.len();
@@ -440,12 +428,7 @@ async fn decompose_with_auto_execute_runs_ready_tasks_only(pool: PgPool) {
     let c = ctx(pool).await;
     let strategy_id = c.api.create_strategy(&c.token, strategy(c.ws)).await;
     let (code, resp) = c
-        .api
-        .post(
-            "/api/tasks/decompose",
-            &c.token,
-            json!({"strategy_id": strategy_id, "workspace_id": c.ws, "auto_execute": true}),
-        )
+        .decompose_with(strategy_id, json!({"auto_execute": true}))
         .await;
     assert_eq!(code, 201, "{resp}");
     assert_eq!(resp["tasks_created"], 11);

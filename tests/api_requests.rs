@@ -9,22 +9,13 @@ use serde_json::{Value, json};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use common::api::{Auth, Body, TestApi, assert_error, other_workspace, row_counts, token};
-use common::{TestDb, new_task};
+use common::api::{ApiCtx, Auth, Body, assert_error, other_workspace, row_counts, token};
+use common::new_task;
 
-struct Ctx {
-    db: TestDb,
-    api: TestApi,
-    ws: Uuid,
-    token: String,
-}
+type Ctx = ApiCtx;
 
 async fn ctx(pool: PgPool) -> Ctx {
-    let db = TestDb::new(pool);
-    let api = TestApi::start(&db).await;
-    let ws = db.workspace().await;
-    let token = token("alice", &[ws]);
-    Ctx { db, api, ws, token }
+    ApiCtx::new(pool).await
 }
 
 impl Ctx {

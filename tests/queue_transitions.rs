@@ -28,6 +28,28 @@ async fn claim(db: &TestDb, worker: &str, n: usize) -> Vec<queue::ClaimedTask> {
         .unwrap()
 }
 
+/// Every lease runs out, as if its worker stalled.
+async fn expire_leases(db: &TestDb) {
+    sqlx::query("UPDATE autonomous_tasks SET lease_expires_at = now() - interval '1 second'")
+        .execute(&db.pool)
+        .await
+        .unwrap();
+}
+
+/// One reaper pass.
+async fn reap(db: &TestDb) -> queue::ReclaimReport {
+    queue::reclaim_expired(
+        &db.pool,
+        "reaper",
+        10,
+        &POLICY,
+        &TimeRules::off(),
+        Utc::now(),
+    )
+    .await
+    .unwrap()
+}
+
 #[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
 async fn every_sql_file_is_named_in_code_and_prepares(pool: PgPool) {
     let on_disk: BTreeSet<String> = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/sql"))
@@ -99,21 +121,9 @@ async fn a_stale_attempt_token_changes_nothing(pool: PgPool) {
     let first = claim(&db, "w1", 1).await.remove(0);
 
     // w1 stalls: its lease expires and the reaper takes the task back.
-    sqlx::query("UPDATE autonomous_tasks SET lease_expires_at = now() - interval '1 second'")
-        .execute(&db.pool)
-        .await
-        .unwrap();
+    expire_leases(&db).await;
     assert_eq!(db.count("SELECT count(*) FROM stuck_tasks").await, 1);
-    let report = queue::reclaim_expired(
-        &db.pool,
-        "reaper",
-        10,
-        &POLICY,
-        &TimeRules::off(),
-        Utc::now(),
-    )
-    .await
-    .unwrap();
+    let report = reap(&db).await;
     assert_eq!(report.requeued, vec![id]);
     assert_eq!(db.task(id).await.retry_count, 1);
     tokio::time::sleep(Duration::from_millis(20)).await; // past the 2 ms backoff
@@ -183,20 +193,8 @@ async fn reclaiming_the_last_retry_fails_the_task_with_task_005(pool: PgPool) {
     t.max_retries = 0;
     let id = db.insert(&[t]).await[0];
     claim(&db, "w1", 1).await;
-    sqlx::query("UPDATE autonomous_tasks SET lease_expires_at = now() - interval '1 second'")
-        .execute(&db.pool)
-        .await
-        .unwrap();
-    let report = queue::reclaim_expired(
-        &db.pool,
-        "reaper",
-        10,
-        &POLICY,
-        &TimeRules::off(),
-        Utc::now(),
-    )
-    .await
-    .unwrap();
+    expire_leases(&db).await;
+    let report = reap(&db).await;
     assert_eq!(report.failed, vec![id]);
     let row = db.task(id).await;
     assert_eq!(row.status, "failed");

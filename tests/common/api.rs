@@ -269,3 +269,32 @@ pub async fn other_workspace(db: &TestDb) -> Uuid {
         .unwrap();
     id
 }
+
+/// What most API tests start from: a database, the API on it, one workspace and a member's token.
+pub struct ApiCtx {
+    pub db: TestDb,
+    pub api: TestApi,
+    pub ws: Uuid,
+    pub token: String,
+}
+
+impl ApiCtx {
+    pub async fn new(pool: sqlx::PgPool) -> Self {
+        let db = TestDb::new(pool);
+        let api = TestApi::start(&db).await;
+        let ws = db.workspace().await;
+        let token = token("alice", &[ws]);
+        Self { db, api, ws, token }
+    }
+
+    /// POST /api/tasks/decompose for `strategy` in the context's workspace, plus `extra` fields.
+    pub async fn decompose_with(&self, strategy: Uuid, extra: Value) -> (u16, Value) {
+        let mut body = json!({"strategy_id": strategy, "workspace_id": self.ws});
+        for (k, v) in extra.as_object().into_iter().flatten() {
+            body[k] = v.clone();
+        }
+        self.api
+            .post("/api/tasks/decompose", &self.token, body)
+            .await
+    }
+}
