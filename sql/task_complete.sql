@@ -23,8 +23,10 @@ WITH locked AS (
       lease_expires_at = NULL,
       updated_at = now()
   FROM unnest($1::uuid[], $2::uuid[], $3::jsonb[]) AS d(id, token, output)
-  WHERE t.id = d.id
-    AND t.id IN (SELECT id FROM locked)
+  -- = ANY(ARRAY(...)): primary-key lookups of the locked rows. `IN (SELECT id FROM locked)` was
+  -- planned as a nested-loop semi join over the CTE, quadratic in the batch (14 of 20 ms at 255).
+  WHERE t.id = ANY (ARRAY(SELECT id FROM locked))
+    AND d.id = t.id
     AND t.attempt_token = d.token
     AND t.status = 'in_progress'
   RETURNING t.id, t.workspace_id, t.assigned_agent, t.retry_count, t.started_at

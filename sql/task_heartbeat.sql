@@ -14,8 +14,8 @@ WITH locked AS (
 UPDATE autonomous_tasks t
 SET lease_expires_at = now() + make_interval(secs => $3)
 FROM unnest($1::uuid[], $2::uuid[]) AS l(id, token)
-WHERE t.id = l.id
-  AND t.id IN (SELECT id FROM locked)
+WHERE t.id = ANY (ARRAY(SELECT id FROM locked))  -- key lookups, as in task_complete.sql
+  AND l.id = t.id
   AND t.attempt_token = l.token
   AND t.status = 'in_progress'
   AND t.locked_by = $4

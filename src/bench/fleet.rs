@@ -22,8 +22,14 @@ pub enum Fleet {
     InProcess {
         stop: CancellationToken,
         handles: Vec<tokio::task::JoinHandle<()>>,
+        /// Completions already counted in this process's recorder (earlier `--repeat` runs).
+        baseline: u64,
     },
-    Processes(Vec<Child>),
+    Processes {
+        children: Vec<Child>,
+        /// Each child's /healthz and /metrics address.
+        addrs: Vec<std::net::SocketAddr>,
+    },
 }
 
 /// `taskfleet bench-worker` (hidden): one benchmark worker process.
@@ -111,6 +117,8 @@ impl Fleet {
         if args.processes {
             return Self::start_processes(args, url, agent_secret).await;
         }
+        // The in-process loops count completions in this process's recorder.
+        let baseline = completed_total(&crate::telemetry::metrics().render());
         let stop = CancellationToken::new();
         let mut handles = Vec::new();
         for w in 0..args.workers {
@@ -129,7 +137,11 @@ impl Fleet {
                 }
             }));
         }
-        Ok(Fleet::InProcess { stop, handles })
+        Ok(Fleet::InProcess {
+            stop,
+            handles,
+            baseline,
+        })
     }
 
     async fn start_processes(args: &BenchArgs, url: &str, agent_secret: &str) -> Result<Self> {
@@ -166,7 +178,7 @@ impl Fleet {
         crate::install_crypto_provider();
         let client = reqwest::Client::new();
         let started = Instant::now();
-        for addr in health {
+        for addr in &health {
             while !matches!(client.get(format!("http://{addr}/healthz")).send().await, Ok(r) if r.status() == 200)
             {
                 if started.elapsed() > Duration::from_secs(30) {
@@ -175,7 +187,10 @@ impl Fleet {
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
         }
-        Ok(Fleet::Processes(children))
+        Ok(Fleet::Processes {
+            children,
+            addrs: health,
+        })
     }
 
     /// Peak resident set (VmHWM) in MiB: of the largest worker process, or of this process when
@@ -183,7 +198,7 @@ impl Fleet {
     pub fn peak_rss_mb(&self) -> f64 {
         match self {
             Fleet::InProcess { .. } => vm_hwm_mb("self"),
-            Fleet::Processes(children) => children
+            Fleet::Processes { children, .. } => children
                 .iter()
                 .map(|c| vm_hwm_mb(&c.id().to_string()))
                 .fold(0.0, f64::max),
@@ -192,13 +207,13 @@ impl Fleet {
 
     pub async fn stop(self) {
         match self {
-            Fleet::InProcess { stop, handles } => {
+            Fleet::InProcess { stop, handles, .. } => {
                 stop.cancel();
                 for h in handles {
                     let _ = h.await;
                 }
             }
-            Fleet::Processes(children) => {
+            Fleet::Processes { children, .. } => {
                 for mut c in children {
                     let _ = Command::new("kill")
                         .args(["-TERM", &c.id().to_string()])
@@ -208,6 +223,37 @@ impl Fleet {
             }
         }
     }
+
+    /// Attempts the workers have finished successfully so far (`taskfleet_tasks_completed_total`,
+    /// counted when an outcome is handed to the writer, before it commits). Read from the
+    /// workers' own metrics, so waiting on it costs the database nothing; Graphile Worker's
+    /// harness counts handler calls the same way.
+    pub async fn completed(&self, client: &reqwest::Client) -> Result<u64> {
+        let texts = match self {
+            Fleet::InProcess { baseline, .. } => {
+                let now = completed_total(&crate::telemetry::metrics().render());
+                return Ok(now - baseline);
+            }
+            Fleet::Processes { addrs, .. } => {
+                let mut texts = Vec::with_capacity(addrs.len());
+                for addr in addrs {
+                    let url = format!("http://{addr}/metrics");
+                    texts.push(client.get(url).send().await?.text().await?);
+                }
+                texts
+            }
+        };
+        Ok(texts.iter().map(|t| completed_total(t)).sum())
+    }
+}
+
+/// Sum of the `taskfleet_tasks_completed_total` series in a Prometheus text page.
+fn completed_total(text: &str) -> u64 {
+    text.lines()
+        .filter(|l| l.starts_with("taskfleet_tasks_completed_total"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .map(|v| v as u64)
+        .sum()
 }
 
 fn vm_hwm_mb(pid: &str) -> f64 {
@@ -219,4 +265,19 @@ fn vm_hwm_mb(pid: &str) -> f64 {
                 .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
         })
         .map_or(0.0, |kb| kb / 1024.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::completed_total;
+
+    #[test]
+    fn sums_every_completed_series_and_nothing_else() {
+        let text = "# TYPE taskfleet_tasks_completed_total counter\n\
+            taskfleet_tasks_completed_total{agent=\"a\"} 12\n\
+            taskfleet_tasks_completed_total{agent=\"b\"} 30\n\
+            taskfleet_tasks_claimed_total 99\n";
+        assert_eq!(completed_total(text), 42);
+        assert_eq!(completed_total(""), 0);
+    }
 }

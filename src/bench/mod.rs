@@ -183,6 +183,13 @@ async fn measure(args: &BenchArgs, url: &str, embedded: bool) -> Result<Value> {
         (enqueue, (Instant::now(), workers))
     };
     let (started, workers) = run_started;
+    // Wait on the workers' own counters first, then on the database for the last commits:
+    // counting completed rows every 10 ms would cost the database more each poll.
+    crate::install_crypto_provider();
+    let client = reqwest::Client::new();
+    while (workers.completed(&client).await? as usize) < args.tasks {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     loop {
         let done: i64 = sqlx::query_scalar(sql::BENCH_COUNT_COMPLETED)
             .bind(ws)
@@ -222,7 +229,7 @@ async fn measure(args: &BenchArgs, url: &str, embedded: bool) -> Result<Value> {
 
 /// Tasks in enqueue order; dependencies only point backwards, so every chunk is insertable.
 fn build_tasks(ws: Uuid, n: usize, deps: Deps) -> Vec<NewTask> {
-    let ids: Vec<Uuid> = (0..n).map(|_| Uuid::new_v4()).collect();
+    let ids: Vec<Uuid> = (0..n).map(|_| Uuid::now_v7()).collect();
     let layer = n.div_ceil(10).max(1);
     (0..n)
         .map(|i| {
