@@ -12,7 +12,7 @@ pub async fn contact_exists(
     id: Uuid,
     workspace_id: Uuid,
 ) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar(sql::CONTACT_EXISTS)
+    crate::db::query_scalar(sql::CONTACT_EXISTS)
         .bind(id)
         .bind(workspace_id)
         .fetch_one(db)
@@ -33,7 +33,7 @@ pub async fn insert_strategy(
     s: NewStrategy<'_>,
     actor: &str,
 ) -> Result<Uuid, sqlx::Error> {
-    sqlx::query_scalar(sql::STRATEGY_INSERT)
+    crate::db::query_scalar(sql::STRATEGY_INSERT)
         .bind(s.workspace_id)
         .bind(s.contact_id)
         .bind(s.name)
@@ -59,7 +59,7 @@ pub struct StrategyRow {
 
 /// Records the plan of the strategy's decomposition.
 pub async fn set_plan(db: &mut PgConnection, id: Uuid, plan: &Value) -> Result<(), sqlx::Error> {
-    sqlx::query(sql::STRATEGY_SET_PLAN)
+    crate::db::query(sql::STRATEGY_SET_PLAN)
         .bind(id)
         .bind(Json(plan))
         .execute(db)
@@ -73,7 +73,7 @@ pub async fn lock_strategy(
     id: Uuid,
     workspace_id: Uuid,
 ) -> Result<Option<StrategyRow>, sqlx::Error> {
-    sqlx::query_as(sql::STRATEGY_LOCK)
+    crate::db::query_as(sql::STRATEGY_LOCK)
         .bind(id)
         .bind(workspace_id)
         .fetch_optional(db)
@@ -92,7 +92,7 @@ pub struct AuditEntry<'a> {
 }
 
 pub async fn audit(db: &mut PgConnection, e: AuditEntry<'_>) -> Result<(), sqlx::Error> {
-    sqlx::query(sql::AUDIT_INSERT)
+    crate::db::query(sql::AUDIT_INSERT)
         .bind(e.workspace_id)
         .bind(e.action)
         .bind(e.resource)

@@ -23,7 +23,7 @@ pub struct Workspace {
 /// Begins a transaction scoped to the caller's workspaces.
 pub async fn begin(pool: &PgPool, caller: &Caller) -> Result<Tx, ApiError> {
     let mut tx = pool.begin().await?;
-    sqlx::query(sql::TENANT_SCOPE)
+    crate::db::query(sql::TENANT_SCOPE)
         .bind(array_literal(&caller.workspaces))
         .execute(&mut *tx)
         .await?;
@@ -40,7 +40,7 @@ pub async fn workspace(
     if !caller.is_member(id) {
         return Err(not_found());
     }
-    sqlx::query_as(sql::WORKSPACE_GET)
+    crate::db::query_as(sql::WORKSPACE_GET)
         .bind(id)
         .fetch_optional(db)
         .await?

@@ -127,7 +127,7 @@ async fn run_once(args: &BenchArgs, server_url: &str, n: usize, embedded: bool) 
 async fn measure(args: &BenchArgs, url: &str, embedded: bool) -> Result<Value> {
     let pool = db::connect(url, 4).await?;
     db::migrate::run(&pool).await?;
-    let (ws,): (Uuid,) = sqlx::query_as(sql::WORKSPACE_CREATE)
+    let (ws,): (Uuid,) = crate::db::query_as(sql::WORKSPACE_CREATE)
         .bind("bench")
         .bind(None::<String>)
         .fetch_one(&pool)
@@ -143,7 +143,7 @@ async fn measure(args: &BenchArgs, url: &str, embedded: bool) -> Result<Value> {
             },
         )
         .await?;
-        sqlx::query(sql::AGENT_UPSERT)
+        crate::db::query(sql::AGENT_UPSERT)
             .bind("general-executor")
             .bind(format!("http://{addr}/general-executor"))
             .bind(true)
@@ -153,7 +153,7 @@ async fn measure(args: &BenchArgs, url: &str, embedded: bool) -> Result<Value> {
     if args.history > 0 {
         let history_ws = prefill(&pool, args.history, 1).await?;
         // History: completed rows of another workspace, as a long-running fleet accumulates.
-        sqlx::query(sql::BENCH_MARK_COMPLETED)
+        crate::db::query(sql::BENCH_MARK_COMPLETED)
             .bind(history_ws)
             .execute(&pool)
             .await?;
@@ -191,7 +191,7 @@ async fn measure(args: &BenchArgs, url: &str, embedded: bool) -> Result<Value> {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     loop {
-        let done: i64 = sqlx::query_scalar(sql::BENCH_COUNT_COMPLETED)
+        let done: i64 = crate::db::query_scalar(sql::BENCH_COUNT_COMPLETED)
             .bind(ws)
             .fetch_one(&pool)
             .await?;
@@ -203,7 +203,7 @@ async fn measure(args: &BenchArgs, url: &str, embedded: bool) -> Result<Value> {
     let secs = started.elapsed().as_secs_f64();
     let peak_rss = workers.peak_rss_mb();
     workers.stop().await;
-    let (p50, p99): (f64, f64) = sqlx::query_as(sql::BENCH_LATENCY)
+    let (p50, p99): (f64, f64) = crate::db::query_as(sql::BENCH_LATENCY)
         .bind(ws)
         .fetch_one(&pool)
         .await?;
@@ -268,7 +268,7 @@ fn build_tasks(ws: Uuid, n: usize, deps: Deps) -> Vec<NewTask> {
 
 /// `count` ready tasks of priority `priority` in a workspace of their own; returns it.
 async fn prefill(pool: &PgPool, count: usize, priority: i32) -> Result<Uuid> {
-    let (ws,): (Uuid,) = sqlx::query_as(sql::WORKSPACE_CREATE)
+    let (ws,): (Uuid,) = crate::db::query_as(sql::WORKSPACE_CREATE)
         .bind("bench backlog")
         .bind(None::<String>)
         .fetch_one(pool)

@@ -39,7 +39,7 @@ pub async fn run(cmd: Command) -> Result<()> {
             check_url(&url)?;
             let pool = db::connect(&db::database_url(db.database_url)?, 1).await?;
             let (name, url, enabled, inserted, _): (String, String, bool, bool, bool) =
-                sqlx::query_as(sql::AGENT_UPSERT)
+                crate::db::query_as(sql::AGENT_UPSERT)
                     .bind(&name)
                     .bind(&url)
                     .bind(!disabled)
@@ -52,8 +52,9 @@ pub async fn run(cmd: Command) -> Result<()> {
         }
         Command::List { db } => {
             let pool = db::connect(&db::database_url(db.database_url)?, 1).await?;
-            let agents: Vec<AgentEndpoint> =
-                sqlx::query_as(sql::AGENT_LIST).fetch_all(&pool).await?;
+            let agents: Vec<AgentEndpoint> = crate::db::query_as(sql::AGENT_LIST)
+                .fetch_all(&pool)
+                .await?;
             for a in agents {
                 let state = if a.enabled { "enabled" } else { "disabled" };
                 println!("{}\t{}\t{state}", a.name, a.url);

@@ -32,7 +32,7 @@ pub async fn run(cmd: Command) -> Result<()> {
         bail!("--timezone {tz:?} is not an IANA time zone (e.g. Australia/Sydney)");
     }
     let pool = db::connect(&db::database_url(db.database_url)?, 1).await?;
-    let (id,): (Uuid,) = sqlx::query_as(sql::WORKSPACE_CREATE)
+    let (id,): (Uuid,) = crate::db::query_as(sql::WORKSPACE_CREATE)
         .bind(name.trim())
         .bind(timezone)
         .fetch_one(&pool)

@@ -9,8 +9,9 @@ pub mod sql;
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow};
-use sqlx::ConnectOptions;
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::postgres::{PgArguments, PgConnectOptions, PgPool, PgPoolOptions, PgRow};
+use sqlx::query::{Query, QueryAs, QueryScalar};
+use sqlx::{ConnectOptions, FromRow, Postgres};
 
 /// Reads `DATABASE_URL`, with the fix in the message when it is missing.
 pub fn database_url(value: Option<String>) -> Result<String> {
@@ -26,6 +27,33 @@ pub fn database_url(value: Option<String>) -> Result<String> {
     }
 }
 
+/// The program's statements, always sent unnamed, so PostgreSQL plans each execution with its
+/// actual parameters. Generic plans cannot see how many ids a batch array holds, nor drop the
+/// optional filters (`$4 IS NULL OR ...`) a custom plan folds away: one scanned the whole table
+/// per id for the dependents of a completed batch (1 s per batch at 30k rows). Planning costs a
+/// fraction of a millisecond per statement. Named statements plus `plan_cache_mode =
+/// force_custom_plan` would do the same for our statements, but the setting also re-plans the
+/// foreign-key checks PostgreSQL runs for every inserted row, a third of the cost of an enqueue.
+pub fn query(sql: &'static str) -> Query<'static, Postgres, PgArguments> {
+    sqlx::query(sql).persistent(false)
+}
+
+/// [`query`], with rows mapped to `O`.
+pub fn query_as<O>(sql: &'static str) -> QueryAs<'static, Postgres, O, PgArguments>
+where
+    O: for<'r> FromRow<'r, PgRow>,
+{
+    sqlx::query_as(sql).persistent(false)
+}
+
+/// [`query`], with one column of one type per row.
+pub fn query_scalar<O>(sql: &'static str) -> QueryScalar<'static, Postgres, O, PgArguments>
+where
+    (O,): for<'r> FromRow<'r, PgRow>,
+{
+    sqlx::query_scalar(sql).persistent(false)
+}
+
 /// Opens a pool of at most `max` connections and checks the database answers, so a wrong host
 /// fails at startup with one line instead of at the first task.
 pub async fn connect(url: &str, max: u32) -> Result<PgPool> {
@@ -38,13 +66,7 @@ pub async fn connect(url: &str, max: u32) -> Result<PgPool> {
         // sequential one does. With the default of 4 the planner preferred a sequential scan of
         // the whole task table to 500 primary-key lookups in a completion batch (11 ms → 0.5 ms
         // per batch measured at 50k rows); 1.1 is the usual setting for cached or SSD data.
-        // Generic plans cannot see how many ids a batch array holds: for the dependents of a
-        // completed batch one scanned the whole table per id (1 s per batch at 30k rows); custom
-        // plans cost a fraction of a millisecond of planning per statement.
-        .options([
-            ("random_page_cost", "1.1"),
-            ("plan_cache_mode", "force_custom_plan"),
-        ])
+        .options([("random_page_cost", "1.1")])
         .log_statements(tracing::log::LevelFilter::Trace);
     let target = format!("{}:{}", options.get_host(), options.get_port());
     // One direct connection first: a pool's error is "timed out", this one says why

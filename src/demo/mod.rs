@@ -89,7 +89,7 @@ pub async fn run(args: DemoArgs, interrupt: impl std::future::Future<Output = ()
 async fn run_on(args: &DemoArgs, url: &str, strategy: Value, started: Instant) -> Result<()> {
     let pool = connect_with_retry(url).await?;
     db::migrate::run(&pool).await?;
-    let (workspace,): (Uuid,) = sqlx::query_as(sql::WORKSPACE_CREATE)
+    let (workspace,): (Uuid,) = crate::db::query_as(sql::WORKSPACE_CREATE)
         .bind(format!(
             "Demo {}",
             chrono::Utc::now().format("%Y-%m-%d %H:%M:%S")
@@ -110,7 +110,7 @@ async fn run_on(args: &DemoArgs, url: &str, strategy: Value, started: Instant) -
     )
     .await?;
     for agent in Agent::ALL {
-        sqlx::query(sql::AGENT_UPSERT)
+        crate::db::query(sql::AGENT_UPSERT)
             .bind(agent.name())
             .bind(format!("http://{sim_addr}/{}", agent.name()))
             .bind(true)

@@ -53,12 +53,12 @@ impl Progress {
 
     /// Prints what happened since the last call; returns the per-phase counts.
     pub async fn refresh(&mut self, pool: &PgPool) -> anyhow::Result<Vec<PhaseProgress>> {
-        let events: Vec<Event> = sqlx::query_as(sql::DEMO_EVENTS)
+        let events: Vec<Event> = crate::db::query_as(sql::DEMO_EVENTS)
             .bind(self.workspace)
             .bind(self.last_event)
             .fetch_all(pool)
             .await?;
-        let phases: Vec<PhaseProgress> = sqlx::query_as(sql::DEMO_PROGRESS)
+        let phases: Vec<PhaseProgress> = crate::db::query_as(sql::DEMO_PROGRESS)
             .bind(self.workspace)
             .fetch_all(pool)
             .await?;

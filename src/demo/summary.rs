@@ -22,7 +22,7 @@ struct Row {
 
 /// Prints the summary; an error when not every task completed.
 pub async fn print(pool: &PgPool, workspace: Uuid, run: Duration, total: Duration) -> Result<()> {
-    let rows: Vec<Row> = sqlx::query_as(sql::DEMO_SUMMARY)
+    let rows: Vec<Row> = crate::db::query_as(sql::DEMO_SUMMARY)
         .bind(workspace)
         .fetch_all(pool)
         .await?;

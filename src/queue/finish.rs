@@ -33,7 +33,7 @@ pub async fn complete(
         attempt += 1;
         let result = async {
             let mut tx = db.begin().await?;
-            let done: Vec<(Uuid, Uuid, String)> = sqlx::query_as(sql::TASK_COMPLETE)
+            let done: Vec<(Uuid, Uuid, String)> = crate::db::query_as(sql::TASK_COMPLETE)
                 .bind(&ids)
                 .bind(&tokens)
                 .bind(&outputs)
@@ -42,7 +42,7 @@ pub async fn complete(
                 .await?;
             let done: Vec<Uuid> = done.into_iter().map(|(id, _, _)| id).collect();
             if !done.is_empty() {
-                sqlx::query(sql::TASK_UNBLOCK_DEPENDENTS)
+                crate::db::query(sql::TASK_UNBLOCK_DEPENDENTS)
                     .bind(&done)
                     .execute(&mut *tx)
                     .await?;
@@ -84,7 +84,7 @@ pub async fn requeue(
     }
     let leases: Vec<Lease> = items.iter().map(|r| r.lease).collect();
     let (ids, tokens) = split(&leases);
-    let rows: Vec<(Uuid, i64)> = sqlx::query_as(sql::TASK_REQUEUE)
+    let rows: Vec<(Uuid, i64)> = crate::db::query_as(sql::TASK_REQUEUE)
         .bind(ids)
         .bind(tokens)
         .bind(items.iter().map(|r| r.increment).collect::<Vec<_>>())
@@ -121,7 +121,7 @@ pub async fn fail(
     }
     let leases: Vec<Lease> = items.iter().map(|f| f.lease).collect();
     let (ids, tokens) = split(&leases);
-    let rows: Vec<(Uuid,)> = sqlx::query_as(sql::TASK_FAIL)
+    let rows: Vec<(Uuid,)> = crate::db::query_as(sql::TASK_FAIL)
         .bind(ids)
         .bind(tokens)
         .bind(items.iter().map(|f| f.error.as_str()).collect::<Vec<_>>())

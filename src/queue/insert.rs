@@ -38,7 +38,7 @@ pub async fn insert(
     if tasks.is_empty() {
         return Ok(Vec::new());
     }
-    let rows: Vec<(Uuid, i32, i64)> = sqlx::query_as(crate::db::sql::TASK_INSERT)
+    let rows: Vec<(Uuid, i32, i64)> = crate::db::query_as(crate::db::sql::TASK_INSERT)
         .bind(Json(tasks))
         .bind(actor)
         .fetch_all(db)

@@ -14,7 +14,7 @@ pub async fn cancel(
     reason: Option<&str>,
     actor: &str,
 ) -> Result<Option<String>, sqlx::Error> {
-    let row: Option<(Uuid, String, i64)> = sqlx::query_as(sql::TASK_CANCEL)
+    let row: Option<(Uuid, String, i64)> = crate::db::query_as(sql::TASK_CANCEL)
         .bind(id)
         .bind(reason)
         .bind(actor)
@@ -38,7 +38,7 @@ pub async fn cancel_dependents(
     if upstream.is_empty() {
         return Ok(Vec::new());
     }
-    sqlx::query_scalar(sql::TASK_CANCEL_DEPENDENTS)
+    crate::db::query_scalar(sql::TASK_CANCEL_DEPENDENTS)
         .bind(upstream)
         .bind(vec![status; upstream.len()])
         .bind(actor)
@@ -54,7 +54,7 @@ pub async fn retry(
     reset_retry_count: bool,
     actor: &str,
 ) -> Result<Vec<Uuid>, sqlx::Error> {
-    let rows: Vec<(Uuid, i64)> = sqlx::query_as(sql::TASK_RETRY)
+    let rows: Vec<(Uuid, i64)> = crate::db::query_as(sql::TASK_RETRY)
         .bind(id)
         .bind(reset_retry_count)
         .bind(actor)

@@ -138,7 +138,7 @@ pub async fn claim(
     lease: Duration,
     filter: &ClaimFilter,
 ) -> Result<Vec<ClaimedTask>, sqlx::Error> {
-    sqlx::query_as(sql::TASK_CLAIM)
+    crate::db::query_as(sql::TASK_CLAIM)
         .bind(worker_id)
         .bind(i32::try_from(limit).unwrap_or(i32::MAX))
         .bind(lease.as_secs_f64())
@@ -162,7 +162,7 @@ pub async fn heartbeat(
         return Ok(HashSet::new());
     }
     let (ids, tokens) = split(leases);
-    let rows: Vec<(Uuid,)> = sqlx::query_as(sql::TASK_HEARTBEAT)
+    let rows: Vec<(Uuid,)> = crate::db::query_as(sql::TASK_HEARTBEAT)
         .bind(ids)
         .bind(tokens)
         .bind(lease.as_secs_f64())

@@ -42,7 +42,10 @@ pub async fn tasks_by_id(
     db: &mut PgConnection,
     ids: &[Uuid],
 ) -> Result<Vec<TaskRecord>, sqlx::Error> {
-    sqlx::query_as(sql::TASK_GET).bind(ids).fetch_all(db).await
+    crate::db::query_as(sql::TASK_GET)
+        .bind(ids)
+        .fetch_all(db)
+        .await
 }
 
 /// (task id, plan index) of a strategy's decomposed tasks, in plan order.
@@ -50,7 +53,7 @@ pub async fn strategy_tasks(
     db: &mut PgConnection,
     strategy_id: Uuid,
 ) -> Result<Vec<(Uuid, i32)>, sqlx::Error> {
-    sqlx::query_as(sql::TASK_LIST_BY_STRATEGY)
+    crate::db::query_as(sql::TASK_LIST_BY_STRATEGY)
         .bind(strategy_id)
         .fetch_all(db)
         .await
@@ -62,7 +65,7 @@ pub async fn dependency_status(
     ids: &[Uuid],
     workspace_id: Uuid,
 ) -> Result<Vec<(Uuid, String)>, sqlx::Error> {
-    sqlx::query_as(sql::TASK_DEPENDENCY_STATUS)
+    crate::db::query_as(sql::TASK_DEPENDENCY_STATUS)
         .bind(ids)
         .bind(workspace_id)
         .fetch_all(db)
@@ -107,7 +110,7 @@ pub async fn status_page(
     cursor: Option<Uuid>,
     limit: i64,
 ) -> Result<Vec<StatusRow>, sqlx::Error> {
-    sqlx::query_as(sql::TASK_STATUS_PAGE)
+    crate::db::query_as(sql::TASK_STATUS_PAGE)
         .bind(f.workspace_id)
         .bind(f.task_id)
         .bind(f.status.as_deref())
@@ -122,7 +125,7 @@ pub async fn status_summary(
     db: &mut PgConnection,
     f: &StatusFilter,
 ) -> Result<StatusSummary, sqlx::Error> {
-    sqlx::query_as(sql::TASK_STATUS_SUMMARY)
+    crate::db::query_as(sql::TASK_STATUS_SUMMARY)
         .bind(f.workspace_id)
         .bind(f.task_id)
         .bind(f.status.as_deref())
@@ -132,7 +135,7 @@ pub async fn status_summary(
 }
 
 pub async fn queued_count(db: &mut PgConnection, workspace_id: Uuid) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(sql::TASK_COUNT_QUEUED)
+    crate::db::query_scalar(sql::TASK_COUNT_QUEUED)
         .bind(workspace_id)
         .fetch_one(db)
         .await
@@ -164,7 +167,7 @@ pub async fn orchestrator_metrics(
     workspace_id: Uuid,
     zone: &str,
 ) -> Result<OrchestratorMetrics, sqlx::Error> {
-    sqlx::query_as(sql::ORCHESTRATOR_METRICS)
+    crate::db::query_as(sql::ORCHESTRATOR_METRICS)
         .bind(workspace_id)
         .bind(zone)
         .fetch_one(db)

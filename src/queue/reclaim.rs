@@ -43,7 +43,7 @@ pub async fn reclaim_expired(
     now: DateTime<Utc>,
 ) -> Result<ReclaimReport, sqlx::Error> {
     let mut tx = db.begin().await?;
-    let expired: Vec<Expired> = sqlx::query_as(sql::TASK_SELECT_EXPIRED_LEASES)
+    let expired: Vec<Expired> = crate::db::query_as(sql::TASK_SELECT_EXPIRED_LEASES)
         .bind(i64::try_from(limit).unwrap_or(i64::MAX))
         .fetch_all(&mut *tx)
         .await?;

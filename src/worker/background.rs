@@ -97,7 +97,7 @@ impl RegistrySync {
     /// Reloads now. Errors leave the previous copy in place.
     pub async fn reload(&self, registry: &Registry) -> Result<(), sqlx::Error> {
         let mut last = self.last.lock().await;
-        let list: Vec<AgentEndpoint> = sqlx::query_as(sql::AGENT_LIST)
+        let list: Vec<AgentEndpoint> = crate::db::query_as(sql::AGENT_LIST)
             .fetch_all(&self.pool)
             .await?;
         registry.replace(list);

@@ -134,7 +134,7 @@ impl Sweeps {
     /// worker has it (running now, or already ran this tick).
     pub async fn run_if_due(&self, sweep: Sweep, tick: DateTime<Utc>) -> Result<Option<Value>> {
         let mut conn = self.pool.acquire().await?;
-        let locked: bool = sqlx::query_scalar(sql::SWEEP_TRY_LOCK)
+        let locked: bool = crate::db::query_scalar(sql::SWEEP_TRY_LOCK)
             .bind(sweep.lock_key())
             .fetch_one(&mut *conn)
             .await?;
@@ -142,7 +142,7 @@ impl Sweeps {
             return Ok(None);
         }
         let outcome = async {
-            let claimed: Option<String> = sqlx::query_scalar(sql::SWEEP_CLAIM_TICK)
+            let claimed: Option<String> = crate::db::query_scalar(sql::SWEEP_CLAIM_TICK)
                 .bind(sweep.name())
                 .bind(tick)
                 .fetch_optional(&mut *conn)
@@ -151,7 +151,7 @@ impl Sweeps {
                 return Ok(None);
             }
             let result = self.run_once(sweep).await?;
-            sqlx::query(sql::SWEEP_RECORD_RESULT)
+            crate::db::query(sql::SWEEP_RECORD_RESULT)
                 .bind(sweep.name())
                 .bind(sqlx::types::Json(&result))
                 .execute(&mut *conn)
@@ -160,7 +160,7 @@ impl Sweeps {
         }
         .await;
         // Unlock on the same session, whatever happened.
-        let _ = sqlx::query(sql::SWEEP_UNLOCK)
+        let _ = crate::db::query(sql::SWEEP_UNLOCK)
             .bind(sweep.lock_key())
             .execute(&mut *conn)
             .await;
@@ -180,7 +180,7 @@ impl Sweeps {
 
     async fn queue_metrics(&self) -> Result<Value> {
         let (queued, in_progress, ready, stale, oldest): (i64, i64, i64, i64, f64) =
-            sqlx::query_as(sql::QUEUE_DEPTH)
+            crate::db::query_as(sql::QUEUE_DEPTH)
                 .bind(self.cfg.stale_after.as_secs_f64())
                 .fetch_one(&self.pool)
                 .await?;
@@ -259,7 +259,7 @@ async fn delete_in_batches(
 ) -> Result<u64> {
     let mut total = 0;
     loop {
-        let deleted: i64 = sqlx::query_scalar(statement)
+        let deleted: i64 = crate::db::query_scalar(statement)
             .bind(cutoff)
             .bind(RETENTION_BATCH)
             .fetch_one(pool)

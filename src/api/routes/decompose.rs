@@ -132,7 +132,7 @@ async fn decompose_once(
         &strategy.kpis,
     )?;
 
-    let ids: Vec<Uuid> = plan.tasks.iter().map(|_| Uuid::new_v4()).collect();
+    let ids: Vec<Uuid> = plan.tasks.iter().map(|_| Uuid::now_v7()).collect();
     let actor = format!("api:{}", caller.sub);
     let new_tasks: Vec<NewTask> = plan
         .tasks

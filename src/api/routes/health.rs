@@ -12,7 +12,7 @@ pub async fn healthz() -> &'static str {
 }
 
 pub async fn readyz(State(s): State<AppState>) -> ApiResult<&'static str> {
-    let probe = sqlx::query(sql::HEALTH_CHECK).execute(&s.pool);
+    let probe = crate::db::query(sql::HEALTH_CHECK).execute(&s.pool);
     match tokio::time::timeout(std::time::Duration::from_secs(2), probe).await {
         Ok(Ok(_)) => Ok("ready\n"),
         _ => Err(ApiError {

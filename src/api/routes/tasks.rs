@@ -132,7 +132,7 @@ fn validate(b: CreateTask) -> ApiResult<NewTask> {
         )));
     }
     Ok(NewTask {
-        id: Uuid::new_v4(),
+        id: Uuid::now_v7(),
         workspace_id: b.workspace_id,
         contact_id: None,
         strategy_id: None,
