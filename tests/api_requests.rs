@@ -127,44 +127,48 @@ async fn wrong_types_missing_fields_and_unknown_fields_answer_400_task_010_namin
     let decompose = json!({"strategy_id": strategy, "workspace_id": c.ws});
     let execute = json!({"workspace_id": c.ws});
     let sb = c.strategy_body();
-    // (path, body, a word the message must contain: unknown and missing fields are named)
+    // (path, body, the field the message must name: wrong types, unknown and missing fields)
     let cases: Vec<(&str, Value, Option<&str>)> = vec![
         // POST /api/tasks
         (
             "/api/tasks",
             with(&task, "priority", Some(json!("5"))),
-            None,
+            Some("priority"),
         ),
         (
             "/api/tasks",
             with(&task, "priority", Some(json!(5.5))),
-            None,
+            Some("priority"),
         ),
         (
             "/api/tasks",
             with(&task, "workspace_id", Some(json!(12))),
-            None,
+            Some("workspace_id"),
         ),
         (
             "/api/tasks",
             with(&task, "workspace_id", Some(json!("nope"))),
-            None,
+            Some("workspace_id"),
         ),
         (
             "/api/tasks",
             with(&task, "depends_on", Some(json!(["nope"]))),
-            None,
+            Some("depends_on"),
         ),
         (
             "/api/tasks",
             with(&task, "depends_on", Some(json!("x"))),
-            None,
+            Some("depends_on"),
         ),
-        ("/api/tasks", with(&task, "task_type", Some(json!(3))), None),
+        (
+            "/api/tasks",
+            with(&task, "task_type", Some(json!(3))),
+            Some("task_type"),
+        ),
         (
             "/api/tasks",
             with(&task, "max_retries", Some(json!("3"))),
-            None,
+            Some("max_retries"),
         ),
         (
             "/api/tasks",
@@ -200,7 +204,7 @@ async fn wrong_types_missing_fields_and_unknown_fields_answer_400_task_010_namin
         (
             "/api/strategies",
             with(&sb, "workspace_id", Some(json!(12))),
-            None,
+            Some("workspace_id"),
         ),
         ("/api/strategies", with(&sb, "name", None), Some("name")),
         (
@@ -211,7 +215,7 @@ async fn wrong_types_missing_fields_and_unknown_fields_answer_400_task_010_namin
         (
             "/api/strategies",
             with(&sb, "campaign_calendar", Some(json!({"phases": "x"}))),
-            None,
+            Some("phases"),
         ),
         (
             "/api/strategies",
@@ -220,9 +224,13 @@ async fn wrong_types_missing_fields_and_unknown_fields_answer_400_task_010_namin
                 "content_pillars",
                 Some(json!([{"name": "A", "percentage_allocation": "ten"}])),
             ),
-            None,
+            Some("percentage_allocation"),
         ),
-        ("/api/strategies", with(&sb, "kpis", Some(json!({}))), None),
+        (
+            "/api/strategies",
+            with(&sb, "kpis", Some(json!({}))),
+            Some("kpis"),
+        ),
         (
             "/api/strategies",
             with(&sb, "budget", Some(json!(1000))),
@@ -243,7 +251,7 @@ async fn wrong_types_missing_fields_and_unknown_fields_answer_400_task_010_namin
         (
             "/api/tasks/decompose",
             with(&decompose, "strategy_id", Some(json!("nope"))),
-            None,
+            Some("strategy_id"),
         ),
         (
             "/api/tasks/decompose",
@@ -253,7 +261,7 @@ async fn wrong_types_missing_fields_and_unknown_fields_answer_400_task_010_namin
         (
             "/api/tasks/decompose",
             with(&decompose, "auto_execute", Some(json!("yes"))),
-            None,
+            Some("auto_execute"),
         ),
         (
             "/api/tasks/decompose",
@@ -269,7 +277,7 @@ async fn wrong_types_missing_fields_and_unknown_fields_answer_400_task_010_namin
         (
             "/api/tasks/execute",
             with(&execute, "max_concurrent", Some(json!("2"))),
-            None,
+            Some("max_concurrent"),
         ),
         (
             "/api/tasks/execute",

@@ -10,6 +10,7 @@ use chrono_tz::Tz;
 use serde_json::json;
 use sqlx::PgPool;
 
+use common::procs::WorkerProc;
 use common::{TestDb, new_task};
 use taskfleet::queue::{self, ClaimFilter};
 use taskfleet::schedule::TimeRules;
@@ -192,4 +193,47 @@ fn cron_ticks_follow_the_zone_across_daylight_saving() {
         ticks_from("2026-04-03T12:00:00Z", 3),
         ["04-04 02:30 AEDT", "04-05 02:30 AEDT", "04-06 02:30 AEST"]
     );
+}
+
+#[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
+async fn workers_that_lose_the_metrics_tick_export_the_recorded_measurement(pool: PgPool) {
+    let db = TestDb::new(pool);
+    // The fleet's last measurement, recorded by a winner whose tick lies so far ahead that these
+    // workers lose every tick: their gauges can only come from the record.
+    sqlx::query(
+        "INSERT INTO sweep_runs (name, last_tick, last_result)
+         VALUES ('queue_metrics', '2100-01-01T00:00:00Z',
+                 '{\"queued\": 42, \"in_progress\": 7, \"ready\": 40, \"stale\": 3,
+                   \"oldest_ready_age_secs\": 12.5}')",
+    )
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    let env = [("TASKFLEET_METRICS_CRON", "* * * * * *")];
+    let workers = [
+        WorkerProc::start(&db, &env).await,
+        WorkerProc::start(&db, &env).await,
+    ];
+    let want = [
+        "taskfleet_queue_depth{status=\"queued\"} 42",
+        "taskfleet_queue_depth{status=\"in_progress\"} 7",
+        "taskfleet_queue_depth{status=\"ready\"} 40",
+        "taskfleet_stale_ready_tasks 3",
+        "taskfleet_oldest_ready_age_seconds 12.5",
+    ];
+    for w in &workers {
+        let start = std::time::Instant::now();
+        loop {
+            let text = w.metrics_text().await;
+            if want.iter().all(|line| text.contains(line)) {
+                break;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "worker {} never exported the recorded queue metrics:\n{text}",
+                w.id
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
 }

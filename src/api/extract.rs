@@ -144,7 +144,18 @@ pub fn parse_object<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             "strings must not contain the NUL character (\\u0000)",
         ));
     }
-    serde_json::from_value(value).map_err(|e| ApiError::bad_request(format!("invalid body: {e}")))
+    // serde_path_to_error (already in the tree through axum) names the field whose value has the
+    // wrong type; serde_json alone says only "invalid type: string, expected i32".
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let message = inner.to_string();
+        if path == "." || message.contains("field `") {
+            ApiError::bad_request(format!("invalid body: {message}"))
+        } else {
+            ApiError::bad_request(format!("invalid body: field `{path}`: {message}"))
+        }
+    })
 }
 
 fn contains_nul(value: &serde_json::Value) -> bool {

@@ -40,6 +40,7 @@ sql_files! {
     TASK_COUNT_QUEUED => "task_count_queued.sql",
     SWEEP_CLAIM_TICK => "sweep_claim_tick.sql",
     SWEEP_RECORD_RESULT => "sweep_record_result.sql",
+    SWEEP_LAST_RESULT => "sweep_last_result.sql",
     SWEEP_TRY_LOCK => "sweep_try_lock.sql",
     SWEEP_UNLOCK => "sweep_unlock.sql",
     TASK_DELETE_EXPIRED => "task_delete_expired.sql",

@@ -5,7 +5,8 @@
 //!
 //! * `lease_reaper`: takes back expired leases (every `TASKFLEET_LEASE_SECS / 2` by default);
 //! * `queue_metrics`: queue-depth gauges for `/metrics` and a warning for stale ready tasks
-//!   (ready longer than `TASKFLEET_STALE_AFTER_SECS`);
+//!   (ready longer than `TASKFLEET_STALE_AFTER_SECS`); the workers that lose a tick copy the last
+//!   recorded measurement into their gauges;
 //! * `retention`: deletes terminal tasks and audit rows older than `TASKFLEET_RETENTION_DAYS`, in
 //!   batches.
 //!
@@ -184,11 +185,6 @@ impl Sweeps {
                 .bind(self.cfg.stale_after.as_secs_f64())
                 .fetch_one(&self.pool)
                 .await?;
-        metrics::gauge!("taskfleet_queue_depth", "status" => "queued").set(queued as f64);
-        metrics::gauge!("taskfleet_queue_depth", "status" => "in_progress").set(in_progress as f64);
-        metrics::gauge!("taskfleet_queue_depth", "status" => "ready").set(ready as f64);
-        metrics::gauge!("taskfleet_stale_ready_tasks").set(stale as f64);
-        metrics::gauge!("taskfleet_oldest_ready_age_seconds").set(oldest);
         if stale > 0 {
             tracing::warn!(
                 stale,
@@ -196,9 +192,24 @@ impl Sweeps {
                 "ready tasks are waiting longer than the stale threshold: add workers?"
             );
         }
-        Ok(
-            json!({"queued": queued, "in_progress": in_progress, "ready": ready, "stale": stale, "oldest_ready_age_secs": oldest}),
-        )
+        let result = json!({"queued": queued, "in_progress": in_progress, "ready": ready,
+                            "stale": stale, "oldest_ready_age_secs": oldest});
+        set_queue_gauges(&result);
+        Ok(result)
+    }
+
+    /// A worker that lost a queue_metrics tick copies the winner's last measurement into its own
+    /// gauges: alerts take max() over the fleet, so a worker that rarely wins must not keep
+    /// exporting a depth it measured long ago.
+    async fn follow_queue_metrics(&self) -> Result<()> {
+        let last: Option<Value> = crate::db::query_scalar(sql::SWEEP_LAST_RESULT)
+            .bind(Sweep::QueueMetrics.name())
+            .fetch_optional(&self.pool)
+            .await?;
+        if let Some(last) = last {
+            set_queue_gauges(&last);
+        }
+        Ok(())
     }
 
     async fn retention(&self) -> Result<Value> {
@@ -226,7 +237,12 @@ impl Sweeps {
                 _ = tokio::time::sleep(wait) => {}
             }
             for sweep in due {
-                if let Err(e) = self.run_if_due(sweep, tick).await {
+                let outcome = match self.run_if_due(sweep, tick).await {
+                    Ok(None) if sweep == Sweep::QueueMetrics => self.follow_queue_metrics().await,
+                    Ok(_) => Ok(()),
+                    Err(e) => Err(e),
+                };
+                if let Err(e) = outcome {
                     tracing::warn!(sweep = sweep.name(), error = %e, "sweep failed");
                 }
             }
@@ -247,6 +263,23 @@ impl Sweeps {
                 .map(|(s, _)| s)
                 .collect(),
         ))
+    }
+}
+
+/// Sets the queue gauges from a queue_metrics result (this worker's or the tick winner's); a
+/// result without a field (none recorded yet) leaves that gauge alone.
+fn set_queue_gauges(result: &Value) {
+    let field = |name: &str| result.get(name).and_then(Value::as_f64);
+    for status in ["queued", "in_progress", "ready"] {
+        if let Some(v) = field(status) {
+            metrics::gauge!("taskfleet_queue_depth", "status" => status).set(v);
+        }
+    }
+    if let Some(v) = field("stale") {
+        metrics::gauge!("taskfleet_stale_ready_tasks").set(v);
+    }
+    if let Some(v) = field("oldest_ready_age_secs") {
+        metrics::gauge!("taskfleet_oldest_ready_age_seconds").set(v);
     }
 }
 
