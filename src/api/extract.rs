@@ -197,3 +197,37 @@ impl<S: Send + Sync> FromRequestParts<S> for IdPath {
             .ok_or_else(|| ApiError::bad_request("id in the path must be a UUID"))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::parse_object;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Body {
+        priority: i32,
+        inner: Option<Inner>,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Inner {
+        ids: Vec<uuid::Uuid>,
+    }
+
+    fn message(body: &str) -> String {
+        parse_object::<Body>(body.as_bytes()).unwrap_err().message
+    }
+
+    #[test]
+    fn errors_name_the_field_at_its_path() {
+        assert_eq!(
+            message(r#"{"priority": "5"}"#),
+            r#"invalid body: field `priority`: invalid type: string "5", expected i32"#
+        );
+        assert!(message(r#"{"priority": 1, "inner": {"ids": ["x"]}}"#).contains("`inner.ids[0]`"));
+        assert!(message(r#"{"inner": null}"#).contains("missing field `priority`"));
+        assert!(message(r#"{"priority": 1, "colour": 2}"#).contains("unknown field `colour`"));
+    }
+}
