@@ -2,7 +2,7 @@
 # Runs every BENCHMARKS.md row, interleaved with the Graphile Worker references, for ROUNDS rounds
 # on the local PostgreSQL, and prints the medians table. Needs a copy of ../shared/peers with
 # `npm install` done (PEERS, default /tmp/peers) and the release build.
-#   scripts/bench-vs-peers.sh [ROUNDS]      (default 3; about 6 minutes a round on 2 cores)
+#   scripts/bench-vs-peers.sh [ROUNDS]      (default 3; about 2.5 minutes a round on 2 cores)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${1:-3}
