@@ -26,9 +26,11 @@ WITH input AS MATERIALIZED (
          i.assigned_agent, coalesce(i.priority, 5), coalesce(i.depends_on, '{}'),
          coalesce(i.input_data, '{}'), coalesce(i.max_retries, 3), coalesce(i.next_run_at, now()),
          i.plan_index,
-         (SELECT count(DISTINCT d.id)
-          FROM unnest(i.depends_on) AS d(id)
-          WHERE NOT EXISTS (SELECT 1 FROM dep_locks l WHERE l.id = d.id AND l.status = 'completed'))
+         CASE WHEN i.depends_on IS NULL OR i.depends_on = '{}' THEN 0  -- no subquery per independent task
+              ELSE (SELECT count(DISTINCT d.id)
+                    FROM unnest(i.depends_on) AS d(id)
+                    WHERE NOT EXISTS (SELECT 1 FROM dep_locks l
+                                      WHERE l.id = d.id AND l.status = 'completed')) END
   FROM input i
   RETURNING id, workspace_id, assigned_agent, priority, task_type, unmet_deps, next_run_at
 ), audit AS (
