@@ -148,9 +148,8 @@ pub fn parse_object<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     // wrong type; serde_json alone says only "invalid type: string, expected i32".
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
-        let inner = e.into_inner();
-        let message = inner.to_string();
-        if path == "." || message.contains("field `") {
+        let message = e.into_inner();
+        if path == "." {
             ApiError::bad_request(format!("invalid body: {message}"))
         } else {
             ApiError::bad_request(format!("invalid body: field `{path}`: {message}"))
@@ -229,5 +228,8 @@ mod tests {
         assert!(message(r#"{"priority": 1, "inner": {"ids": ["x"]}}"#).contains("`inner.ids[0]`"));
         assert!(message(r#"{"inner": null}"#).contains("missing field `priority`"));
         assert!(message(r#"{"priority": 1, "colour": 2}"#).contains("unknown field `colour`"));
+        assert!(
+            message(r#"{"priority": 1, "inner": {}}"#).contains("`inner`: missing field `ids`")
+        );
     }
 }

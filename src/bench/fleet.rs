@@ -229,21 +229,19 @@ impl Fleet {
     /// workers' own metrics, so waiting on it costs the database nothing; Graphile Worker's
     /// harness counts handler calls the same way.
     pub async fn completed(&self, client: &reqwest::Client) -> Result<u64> {
-        let texts = match self {
+        match self {
             Fleet::InProcess { baseline, .. } => {
-                let now = completed_total(&crate::telemetry::metrics().render());
-                return Ok(now - baseline);
+                Ok(completed_total(&crate::telemetry::metrics().render()) - baseline)
             }
             Fleet::Processes { addrs, .. } => {
-                let mut texts = Vec::with_capacity(addrs.len());
+                let mut total = 0;
                 for addr in addrs {
                     let url = format!("http://{addr}/metrics");
-                    texts.push(client.get(url).send().await?.text().await?);
+                    total += completed_total(&client.get(url).send().await?.text().await?);
                 }
-                texts
+                Ok(total)
             }
-        };
-        Ok(texts.iter().map(|t| completed_total(t)).sum())
+        }
     }
 }
 
