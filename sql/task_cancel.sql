@@ -3,7 +3,8 @@
 -- result matches nothing (every write of an attempt requires status = 'in_progress' and its
 -- token), and NOTIFY taskfleet_cancel tells that worker to drop the call now.
 -- The caller runs task_cancel_dependents.sql next, in the same transaction.
--- Returns nothing when the task is missing or already terminal (the caller answers 404 / 409).
+-- Returns no row when the task is missing, else its previous status and whether it was
+-- cancelled (false: it was already terminal).
 -- Params: $1 id uuid, $2 reason text (NULL = 'Cancelled by user'), $3 actor text
 WITH target AS (
   SELECT id, status
@@ -31,5 +32,7 @@ WITH target AS (
   FROM cancelled
   WHERE previous_status = 'in_progress'
 )
-SELECT c.id, c.previous_status, (SELECT count(*) FROM wake) AS notified
-FROM cancelled c;
+SELECT target.status AS previous_status, c.id IS NOT NULL AS cancelled,
+       (SELECT count(*) FROM wake) AS notified
+FROM target
+LEFT JOIN cancelled c ON c.id = target.id;

@@ -4,8 +4,11 @@
 
 /// `audit_logs.resource` for task rows.
 pub const TASKS: &str = "autonomous_tasks";
+/// `audit_logs.resource` for strategy rows.
+pub const STRATEGIES: &str = "marketing_strategies";
 
-/// One audit action per state change (contract section 8).
+/// One audit action per state change (contract section 8). Actions written by a statement in
+/// `sql/` are spelled there too; these names are what Rust and the tests use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
     Created,
@@ -18,6 +21,9 @@ pub enum Action {
     Failed,
     Cancelled,
     Retried,
+    /// `sql/strategy_insert.sql`.
+    StrategyCreated,
+    StrategyDecomposed,
 }
 
 impl Action {
@@ -33,6 +39,8 @@ impl Action {
             Action::Failed => "task.failed",
             Action::Cancelled => "task.cancelled",
             Action::Retried => "task.retried",
+            Action::StrategyCreated => "strategy.created",
+            Action::StrategyDecomposed => "strategy.decomposed",
         }
     }
 }

@@ -7,6 +7,7 @@ use std::time::Duration;
 use anyhow::{Result, anyhow};
 use clap::Args;
 
+use crate::schedule::Clock;
 use crate::schedule::TimeRules;
 use crate::schedule::business_hours::{DEFAULT_ZONE, Rules};
 use crate::schedule::retry::RetryPolicy;
@@ -70,11 +71,12 @@ impl ExecArgs {
             lease,
             retry: RetryPolicy {
                 base: Duration::from_millis(self.backoff_base_ms),
+                unavailable_delay: Duration::from_secs(self.agent_retry_secs),
             },
             poll_interval: Duration::from_secs(2),
-            agent_retry_delay: Duration::from_secs(self.agent_retry_secs),
             shutdown_grace: task_timeout,
             sweeps: None,
+            clock: Clock::system(),
             time: TimeRules {
                 rules: Rules {
                     enabled: self.business_hours == "on",

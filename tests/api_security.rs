@@ -66,7 +66,7 @@ fn sign_with(alg: jsonwebtoken::Algorithm, sub: &str, workspaces: &[Uuid]) -> St
     let now = chrono::Utc::now().timestamp();
     jsonwebtoken::encode(
         &jsonwebtoken::Header::new(alg),
-        &taskfleet::cli::ApiClaims {
+        &taskfleet::auth::ApiClaims {
             sub: sub.to_owned(),
             workspaces: workspaces.to_vec(),
             exp: now + 3600,

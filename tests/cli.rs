@@ -225,7 +225,7 @@ fn token_prints_a_verifiable_token_alone() {
     assert!(status.success());
     let token = stdout.trim_end_matches('\n');
     assert!(!token.contains(char::is_whitespace));
-    let claims = jsonwebtoken::decode::<taskfleet::cli::ApiClaims>(
+    let claims = jsonwebtoken::decode::<taskfleet::auth::ApiClaims>(
         token,
         &jsonwebtoken::DecodingKey::from_secret(b"s3cret"),
         &jsonwebtoken::Validation::default(),

@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use common::TestDb;
 use common::procs::{BIN, free_addr};
-use taskfleet::agents::http::AgentClaims;
+use taskfleet::auth::AgentClaims;
 
 /// Runs the demo to the end: (success, stdout).
 fn run_demo(database_url: Option<&str>) -> (bool, String) {

@@ -12,22 +12,26 @@ use uuid::Uuid;
 use common::agent::{Reply, TestAgent};
 use common::procs::WorkerProc;
 use common::{TestDb, new_task};
-use taskfleet::queue::{self, ClaimFilter, NewTask};
+use taskfleet::queue::{self, ClaimFilter, NewTask, Status};
 
 const MINUTE: Duration = Duration::from_secs(60);
 
-async fn cancel(db: &TestDb, id: Uuid) -> Option<String> {
+/// The previous status, or why the cancel was refused.
+async fn cancel(db: &TestDb, id: Uuid) -> Result<Status, String> {
     let mut tx = db.pool.begin().await.unwrap();
     let previous = queue::cancel(&mut tx, id, Some("changed plans"), "test")
         .await
-        .unwrap();
+        .map_err(|e| e.to_string());
     tx.commit().await.unwrap();
     previous
 }
 
-async fn retry(db: &TestDb, id: Uuid, reset: bool) -> Vec<Uuid> {
+/// The ids re-queued (the task first), or why the retry was refused.
+async fn retry(db: &TestDb, id: Uuid, reset: bool) -> Result<Vec<Uuid>, String> {
     let mut tx = db.pool.begin().await.unwrap();
-    let ids = queue::retry(&mut tx, id, reset, "test").await.unwrap();
+    let ids = queue::retry(&mut tx, id, reset, "test")
+        .await
+        .map_err(|e| e.to_string());
     tx.commit().await.unwrap();
     ids
 }
@@ -47,7 +51,7 @@ async fn cancelling_a_queued_task_cascades_down_the_chain(pool: PgPool) {
     let db = TestDb::new(pool);
     let ws = db.workspace().await;
     let ids = db.insert(&chain(ws)).await;
-    assert_eq!(cancel(&db, ids[0]).await.as_deref(), Some("queued"));
+    assert_eq!(cancel(&db, ids[0]).await, Ok(Status::Queued));
     let a = db.task(ids[0]).await;
     assert_eq!(
         (a.status.as_str(), a.error_message.as_deref()),
@@ -67,7 +71,10 @@ async fn cancelling_a_queued_task_cascades_down_the_chain(pool: PgPool) {
         );
     }
     // Terminal now: a second cancel is refused (the API answers 409 TASK_009).
-    assert_eq!(cancel(&db, ids[0]).await, None);
+    assert_eq!(
+        cancel(&db, ids[0]).await,
+        Err("cannot cancel a task that is cancelled".into())
+    );
 }
 
 #[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
@@ -81,7 +88,10 @@ async fn a_completed_task_cannot_be_cancelled(pool: PgPool) {
     queue::complete(&db.pool, "w", &[(t[0].lease(), json!({}))])
         .await
         .unwrap();
-    assert_eq!(cancel(&db, id).await, None);
+    assert_eq!(
+        cancel(&db, id).await,
+        Err("cannot cancel a task that is completed".into())
+    );
     assert_eq!(db.task(id).await.status, "completed");
 }
 
@@ -126,7 +136,7 @@ async fn a_cancelled_attempt_cannot_complete_late(pool: PgPool) {
     let t = queue::claim(&db.pool, "w", 1, MINUTE, &ClaimFilter::default())
         .await
         .unwrap();
-    assert_eq!(cancel(&db, id).await.as_deref(), Some("in_progress"));
+    assert_eq!(cancel(&db, id).await, Ok(Status::InProgress));
     let late = queue::complete(&db.pool, "w", &[(t[0].lease(), json!({"late": true}))])
         .await
         .unwrap();
@@ -149,7 +159,7 @@ async fn cancelling_an_in_flight_task_drops_the_agent_call_at_once(pool: PgPool)
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let cancelled_at = Instant::now();
-    assert_eq!(cancel(&db, id).await.as_deref(), Some("in_progress"));
+    assert_eq!(cancel(&db, id).await, Ok(Status::InProgress));
     loop {
         if let Some(ended) = agent.ended_at(id) {
             let after = ended - cancelled_at;
@@ -197,7 +207,7 @@ async fn a_failure_cancels_dependents_and_a_retry_brings_back_only_those(pool: P
         .await;
     // An unrelated task cancelled on its own account must stay cancelled.
     db.insert(std::slice::from_ref(&other_root)).await;
-    cancel(&db, other_root.id).await;
+    cancel(&db, other_root.id).await.unwrap();
 
     let w = WorkerProc::start(&db, &[("TASKFLEET_BACKOFF_BASE_MS", "10")]).await;
     let row = db.wait_status(upstream.id, "failed", MINUTE).await;
@@ -214,7 +224,7 @@ async fn a_failure_cancels_dependents_and_a_retry_brings_back_only_those(pool: P
     }
 
     // Without reset, retry_count stays; with it, it starts over. Only the cascade comes back.
-    let mut requeued = retry(&db, upstream.id, true).await;
+    let mut requeued = retry(&db, upstream.id, true).await.unwrap();
     requeued.sort();
     let mut want = vec![upstream.id, child.id, grandchild.id];
     want.sort();
@@ -238,13 +248,16 @@ async fn retry_keeps_the_retry_count_unless_asked_and_refuses_live_tasks(pool: P
     let ws = db.workspace().await;
     let id = db.insert(&[new_task(ws, "x")]).await[0];
     // queued: nothing to retry.
-    assert!(retry(&db, id, false).await.is_empty());
+    assert_eq!(
+        retry(&db, id, false).await,
+        Err("cannot retry a task that is queued".into())
+    );
     sqlx::query("UPDATE autonomous_tasks SET status = 'failed', retry_count = 3, error_message = 'TASK_005: x' WHERE id = $1")
         .bind(id)
         .execute(&db.pool)
         .await
         .unwrap();
-    assert_eq!(retry(&db, id, false).await, vec![id]);
+    assert_eq!(retry(&db, id, false).await, Ok(vec![id]));
     let row = db.task(id).await;
     assert_eq!(
         (row.status.as_str(), row.retry_count, row.error_message),

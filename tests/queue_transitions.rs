@@ -20,6 +20,7 @@ use taskfleet::schedule::retry::RetryPolicy;
 const LEASE: Duration = Duration::from_secs(30);
 const POLICY: RetryPolicy = RetryPolicy {
     base: Duration::from_millis(1),
+    unavailable_delay: Duration::from_secs(1),
 };
 
 async fn claim(db: &TestDb, worker: &str, n: usize) -> Vec<queue::ClaimedTask> {
@@ -37,17 +38,15 @@ async fn expire_leases(db: &TestDb) {
 }
 
 /// One reaper pass.
-async fn reap(db: &TestDb) -> queue::ReclaimReport {
-    queue::reclaim_expired(
-        &db.pool,
-        "reaper",
-        10,
-        &POLICY,
-        &TimeRules::off(),
-        Utc::now(),
-    )
-    .await
-    .unwrap()
+async fn reap(db: &TestDb) -> queue::Applied {
+    let time = TimeRules::off();
+    let rules = queue::Rules {
+        retry: &POLICY,
+        time: &time,
+    };
+    queue::reclaim_expired(&db.pool, "reaper", 10, rules, Utc::now())
+        .await
+        .unwrap()
 }
 
 #[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]

@@ -13,8 +13,8 @@ use sqlx::PgPool;
 use common::procs::WorkerProc;
 use common::{TestDb, new_task};
 use taskfleet::queue::{self, ClaimFilter};
-use taskfleet::schedule::TimeRules;
 use taskfleet::schedule::retry::RetryPolicy;
+use taskfleet::schedule::{Clock, TimeRules};
 use taskfleet::worker::WorkerConfig;
 use taskfleet::worker::sweeps::{Sweep, SweepConfig, Sweeps};
 
@@ -26,11 +26,12 @@ fn worker(id: &str) -> WorkerConfig {
         lease: Duration::from_secs(2),
         retry: RetryPolicy {
             base: Duration::from_millis(1),
+            unavailable_delay: Duration::from_secs(1),
         },
         poll_interval: Duration::from_secs(1),
-        agent_retry_delay: Duration::from_secs(1),
         shutdown_grace: Duration::from_secs(1),
         time: TimeRules::off(),
+        clock: Clock::system(),
         sweeps: None,
     }
 }

@@ -14,7 +14,7 @@ use uuid::Uuid;
 use common::agent::{Reply, TestAgent};
 use common::procs::WorkerProc;
 use common::{AGENT_SECRET, TestDb, new_task};
-use taskfleet::agents::http::AgentClaims;
+use taskfleet::auth::AgentClaims;
 
 const MINUTE: Duration = Duration::from_secs(60);
 

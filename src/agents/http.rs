@@ -6,23 +6,15 @@
 use std::time::Duration;
 
 use chrono::Utc;
-use jsonwebtoken::{EncodingKey, Header};
+use jsonwebtoken::EncodingKey;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::{Executor, Outcome, Registry, outcome};
+use super::{Executor, Registry, outcome};
+use crate::auth::{self, AgentClaims};
 use crate::queue::ClaimedTask;
-
-/// Claims of the JWT an agent receives; agents verify it with the shared secret.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct AgentClaims {
-    pub sub: Uuid,
-    pub workspace_id: Uuid,
-    pub agent: String,
-    pub iat: i64,
-    pub exp: i64,
-}
+use crate::queue::Outcome;
 
 /// The JSON body an agent receives.
 #[derive(Debug, Serialize, Deserialize)]
@@ -68,7 +60,7 @@ impl HttpAgents {
             // Valid for the whole attempt plus clock skew, never much longer.
             exp: now + self.timeout.as_secs() as i64 + 60,
         };
-        jsonwebtoken::encode(&Header::default(), &claims, &self.key)
+        auth::sign(&self.key, &claims)
     }
 
     async fn call(&self, task: &ClaimedTask) -> Outcome {

@@ -1,5 +1,6 @@
 //! Downstream agents: where a claimed task is executed. Agents never touch Postgres: the worker
-//! loads the registry and hands it over; what comes back is an [`Outcome`] the worker records.
+//! loads the registry and hands it over; what comes back is a [`queue::Outcome`](Outcome), which
+//! the queue's outcome rule settles.
 //!
 //! * [`registry`]: agent name → URL, enabled flag (in memory, refreshed by the worker).
 //! * [`http`]: the real call (JWT, Idempotency-Key, timeout).
@@ -9,32 +10,11 @@ pub mod http;
 pub mod outcome;
 pub mod registry;
 
-use std::future::Future;
-use std::time::Duration;
-
 use serde_json::Value;
+use std::future::Future;
 
-use crate::queue::ClaimedTask;
+use crate::queue::{ClaimedTask, Outcome};
 pub use registry::Registry;
-
-/// What an attempt came to.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Outcome {
-    /// 2xx: the body becomes `output_data`.
-    Success(Value),
-    /// Timeout, connection error, 408, 429, 5xx: retried with backoff.
-    Transient {
-        /// Short machine name (`timeout`, `connect`, `http_503`, ...), for metrics and audit.
-        class: String,
-        error: String,
-        /// From a `Retry-After` header.
-        retry_after: Option<Duration>,
-    },
-    /// Any other 4xx: failed at once.
-    Permanent { class: String, error: String },
-    /// TASK_004: the agent is not registered or is disabled; no retry is consumed.
-    Unavailable { error: String },
-}
 
 /// Runs one attempt of a task. Implementations must be cancel-safe: the worker drops the future
 /// when the attempt is abandoned (lease lost, task cancelled, shutdown deadline).

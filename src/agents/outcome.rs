@@ -7,8 +7,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use super::Outcome;
 use crate::codes::Code;
+use crate::queue::Outcome;
 
 /// How much of an error body goes into `error_message`.
 const BODY_SNIPPET: usize = 300;

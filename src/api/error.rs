@@ -1,7 +1,9 @@
 //! Every error the API answers, as the contract's envelope
 //! `{"success": false, "error": {"code": "TASK_0xx", "message": "..."}}` — including unknown
-//! routes (404), wrong methods (405), oversized bodies (413) and panics (500). Domain errors are
-//! mapped here and nowhere else; internal errors are logged, not shown.
+//! routes (404), wrong methods (405), oversized bodies (413) and panics (500). Errors of the
+//! layers below (queue, decomposition, database) become codes here and nowhere else; routes
+//! build only their own request-validation errors, with [`ApiError::new`] and a [`Code`].
+//! Internal errors are logged, not shown.
 
 use axum::Json;
 use axum::http::StatusCode;
@@ -9,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::codes::Code;
+use crate::queue;
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -83,6 +86,18 @@ impl IntoResponse for ApiError {
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> Self {
         ApiError::internal(e)
+    }
+}
+
+impl From<queue::Error> for ApiError {
+    fn from(e: queue::Error) -> Self {
+        let code = match &e {
+            queue::Error::NotFound(_) => Code::TaskNotFound,
+            queue::Error::InvalidState { .. } => Code::InvalidStateChange,
+            queue::Error::DeadDependency { .. } => Code::DependencyNotMet,
+            queue::Error::Db(db) => return ApiError::internal(db),
+        };
+        ApiError::new(code, e.to_string())
     }
 }
 

@@ -5,50 +5,14 @@ use axum::body::Bytes;
 use axum::extract::{FromRef, FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
 use super::error::ApiError;
-use crate::cli::ApiClaims;
+use crate::auth::TokenVerifier;
 
 /// Bodies over this answer 413.
 pub const BODY_LIMIT: usize = 1024 * 1024;
-
-/// Verifies API bearer tokens: HS256 only (so `alg: none` and other algorithms are refused),
-/// `exp` required and checked with no leeway.
-#[derive(Clone)]
-pub struct TokenVerifier {
-    key: DecodingKey,
-    validation: Validation,
-}
-
-impl TokenVerifier {
-    pub fn new(secret: &str) -> Self {
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.leeway = 0;
-        validation.set_required_spec_claims(&["exp", "sub"]);
-        Self {
-            key: DecodingKey::from_secret(secret.as_bytes()),
-            validation,
-        }
-    }
-
-    pub fn verify(&self, token: &str) -> Result<ApiClaims, ApiError> {
-        jsonwebtoken::decode::<ApiClaims>(token, &self.key, &self.validation)
-            .map(|data| data.claims)
-            .map_err(|e| {
-                use jsonwebtoken::errors::ErrorKind;
-                let why = match e.kind() {
-                    ErrorKind::ExpiredSignature => "token expired",
-                    ErrorKind::InvalidSignature => "token signature is invalid",
-                    ErrorKind::InvalidAlgorithm => "token algorithm must be HS256",
-                    _ => "token is malformed",
-                };
-                ApiError::unauthorized(why)
-            })
-    }
-}
 
 /// The authenticated caller: who, and which workspaces they may see.
 #[derive(Debug, Clone)]
@@ -60,6 +24,11 @@ pub struct Caller {
 impl Caller {
     pub fn is_member(&self, workspace: Uuid) -> bool {
         self.workspaces.contains(&workspace)
+    }
+
+    /// How the caller appears in `audit_logs.agent` and `locked_by`.
+    pub fn actor(&self) -> String {
+        format!("api:{}", self.sub)
     }
 }
 
@@ -84,7 +53,9 @@ where
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or_else(|| ApiError::unauthorized("Authorization must be 'Bearer <token>'"))?;
-        let claims = TokenVerifier::from_ref(state).verify(token)?;
+        let claims = TokenVerifier::from_ref(state)
+            .verify_api(token)
+            .map_err(|e| ApiError::unauthorized(e.to_string()))?;
         Ok(Caller {
             sub: claims.sub,
             workspaces: claims.workspaces,

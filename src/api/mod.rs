@@ -1,56 +1,38 @@
 //! `taskfleet api`: the lightweight HTTP API (contract section 3).
 //!
+//! * [`state`]: what every handler shares, built from the settings.
 //! * [`extract`]: caller from the bearer token, strict JSON / query / path extractors.
-//! * [`tenancy`]: every transaction scoped to the caller's workspaces (RLS behind it).
-//! * [`error`]: the one place errors become the contract's envelope.
-//! * [`routes`]: one file per route group.
+//! * [`tenancy`]: every transaction scoped to the caller's workspaces (RLS behind it), and the
+//!   tenant-checked lookups of workspaces and tasks.
+//! * [`error`]: the contract's envelope, and where errors of the layers below become codes.
+//! * [`routes`]: one file per route group. Routes call `queue`, [`store`], [`tenancy`] or
+//!   [`execute_pass`], never each other.
+//! * [`store`]: the API's reads and writes outside the task queue (strategies, contacts, audit).
+//! * [`execute_pass`]: one bounded execute pass, for `POST /api/tasks/execute` and `auto_execute`.
 
 pub mod error;
+pub mod execute_pass;
 pub mod extract;
 pub mod routes;
+pub mod state;
 pub mod store;
 pub mod tenancy;
 
+pub use state::AppState;
+
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, FromRef, MatchedPath, Request};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use futures_util::FutureExt;
-use metrics_exporter_prometheus::PrometheusHandle;
-use sqlx::PgPool;
 
-use crate::agents::http::HttpAgents;
-use crate::worker::WorkerConfig;
-use crate::worker::background::RegistrySync;
 use error::ApiError;
-use extract::{BODY_LIMIT, TokenVerifier};
-
-/// What every handler shares.
-#[derive(Clone)]
-pub struct AppState {
-    pub pool: PgPool,
-    pub verifier: TokenVerifier,
-    /// Agent calls of the execute pass; None when TASKFLEET_AGENT_SECRET is not set on the API.
-    pub agents: Option<Arc<HttpAgents>>,
-    pub registry_sync: Arc<RegistrySync>,
-    /// Worker settings of the execute pass (its id goes to locked_by and the audit rows).
-    pub pass: WorkerConfig,
-    /// Zone for "today" when a workspace sets none (TASKFLEET_TIMEZONE).
-    pub default_zone: String,
-    pub metrics: PrometheusHandle,
-}
-
-impl FromRef<AppState> for TokenVerifier {
-    fn from_ref(state: &AppState) -> Self {
-        state.verifier.clone()
-    }
-}
+use extract::BODY_LIMIT;
 
 /// The whole API as a router (tests serve it on 127.0.0.1:0).
 pub fn router(state: AppState) -> Router {

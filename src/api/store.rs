@@ -5,6 +5,7 @@ use sqlx::PgConnection;
 use sqlx::types::Json;
 use uuid::Uuid;
 
+use crate::audit::Action;
 use crate::db::sql;
 
 pub async fn contact_exists(
@@ -83,7 +84,7 @@ pub async fn lock_strategy(
 /// One audit row for a change that is not a task transition.
 pub struct AuditEntry<'a> {
     pub workspace_id: Uuid,
-    pub action: &'a str,
+    pub action: Action,
     pub resource: &'a str,
     pub resource_id: Uuid,
     pub actor: &'a str,
@@ -94,7 +95,7 @@ pub struct AuditEntry<'a> {
 pub async fn audit(db: &mut PgConnection, e: AuditEntry<'_>) -> Result<(), sqlx::Error> {
     crate::db::query(sql::AUDIT_INSERT)
         .bind(e.workspace_id)
-        .bind(e.action)
+        .bind(e.action.as_str())
         .bind(e.resource)
         .bind(e.resource_id)
         .bind(e.actor)

@@ -9,6 +9,7 @@ use super::error::ApiError;
 use super::extract::Caller;
 use crate::codes::Code;
 use crate::db::sql;
+use crate::queue::read::{self, TaskRecord};
 
 pub type Tx = Transaction<'static, Postgres>;
 
@@ -45,6 +46,35 @@ pub async fn workspace(
         .fetch_optional(db)
         .await?
         .ok_or_else(not_found)
+}
+
+/// A task of one of the caller's workspaces: 404 TASK_003 whether missing or someone else's.
+pub async fn task(
+    db: &mut PgConnection,
+    caller: &Caller,
+    id: Uuid,
+) -> Result<TaskRecord, ApiError> {
+    read::tasks_by_id(db, &[id])
+        .await?
+        .into_iter()
+        .find(|t| caller.is_member(t.workspace_id))
+        .ok_or_else(|| task_not_found(id))
+}
+
+/// [`task`], which must also belong to `workspace_id` (404 TASK_003 otherwise).
+pub async fn task_in(
+    db: &mut PgConnection,
+    caller: &Caller,
+    id: Uuid,
+    workspace_id: Uuid,
+) -> Result<TaskRecord, ApiError> {
+    Some(task(db, caller, id).await?)
+        .filter(|t| t.workspace_id == workspace_id)
+        .ok_or_else(|| task_not_found(id))
+}
+
+fn task_not_found(id: Uuid) -> ApiError {
+    ApiError::new(Code::TaskNotFound, format!("task {id} not found"))
 }
 
 /// `{uuid,uuid}`: the form `taskfleet_caller_workspaces()` casts to uuid[].

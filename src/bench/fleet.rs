@@ -10,12 +10,12 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use tokio_util::sync::CancellationToken;
 
-use super::{AgentKind, BenchArgs};
+use super::args::{AgentKind, BenchArgs};
 use crate::agents::Noop;
 use crate::agents::http::HttpAgents;
 use crate::db;
-use crate::schedule::TimeRules;
 use crate::schedule::retry::RetryPolicy;
+use crate::schedule::{Clock, TimeRules};
 use crate::worker::{self, WorkerConfig};
 
 pub enum Fleet {
@@ -59,11 +59,12 @@ fn config(id: String, concurrency: usize) -> WorkerConfig {
         lease: Duration::from_secs(30),
         retry: RetryPolicy {
             base: Duration::from_millis(100),
+            unavailable_delay: Duration::from_secs(1),
         },
         poll_interval: Duration::from_secs(2),
-        agent_retry_delay: Duration::from_secs(1),
         shutdown_grace: Duration::from_secs(5),
         time: TimeRules::off(),
+        clock: Clock::system(),
         sweeps: None,
     }
 }
@@ -106,7 +107,7 @@ pub async fn run_worker(args: BenchWorkerArgs) -> Result<()> {
         cfg,
         args.agent,
         &args.agent_secret,
-        crate::cli::shutdown_signal(),
+        crate::signal::shutdown(),
         ready,
     )
     .await

@@ -18,64 +18,12 @@ use crate::demo::postgres::EmbeddedPostgres;
 use crate::demo::sim;
 use crate::queue::{self, NewTask};
 
+pub use args::{AgentKind, BenchArgs, Deps};
 use fleet::Fleet;
 pub use fleet::{BenchWorkerArgs, run_worker};
 
+mod args;
 mod fleet;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Deps {
-    /// Independent tasks.
-    None,
-    /// Each task depends on the one before: throughput is 1 / (claim + run + complete).
-    Chain,
-    /// 10 layers; each task depends on two tasks of the layer before.
-    Layers,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum AgentKind {
-    /// Complete in-process, no HTTP: measures the queue itself.
-    Noop,
-    /// A real HTTP agent on loopback (agents-sim with no latency and no failures).
-    Http,
-}
-
-#[derive(Debug, Clone, clap::Args)]
-pub struct BenchArgs {
-    /// Server to benchmark on (a database of its own is created and dropped per run).
-    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
-    pub database_url: Option<String>,
-    #[arg(long, default_value_t = 10_000)]
-    pub tasks: usize,
-    /// Worker loops (each with its own pool and LISTEN connection, as separate pods have).
-    #[arg(long, default_value_t = 2)]
-    pub workers: usize,
-    /// Slots per worker (the worker's default is 5).
-    #[arg(long, default_value_t = 5)]
-    pub concurrency: usize,
-    #[arg(long, value_enum, default_value_t = Deps::None)]
-    pub deps: Deps,
-    #[arg(long, value_enum, default_value_t = AgentKind::Noop)]
-    pub agent: AgentKind,
-    /// Queued tasks already waiting (lower priority) before the measured ones are enqueued.
-    #[arg(long, default_value_t = 0)]
-    pub backlog: usize,
-    /// Completed tasks already in the table before the run (history).
-    #[arg(long, default_value_t = 0)]
-    pub history: usize,
-    /// Enqueue one task every this many ms while idle workers wait (latency runs), instead of
-    /// bulk-enqueueing everything first.
-    #[arg(long)]
-    pub arrival_ms: Option<u64>,
-    /// Run the workers as separate `taskfleet` processes (as pods are), not loops in this
-    /// process; peak_rss_mb is then the largest worker's.
-    #[arg(long)]
-    pub processes: bool,
-    /// Runs; after several, a last line gives the medians.
-    #[arg(long, default_value_t = 1)]
-    pub repeat: usize,
-}
 
 pub async fn run(args: BenchArgs) -> Result<()> {
     if args.tasks == 0 || args.workers == 0 || args.concurrency == 0 {

@@ -9,7 +9,7 @@ use crate::config::required;
 use crate::demo::{self, DemoArgs, sim};
 
 pub async fn run(args: DemoArgs) -> Result<()> {
-    demo::run(args, super::shutdown_signal()).await
+    demo::run(args, crate::signal::shutdown()).await
 }
 
 #[derive(Debug, clap::Args)]
@@ -45,6 +45,6 @@ pub async fn agents_sim(args: SimArgs) -> Result<()> {
     println!(
         "agents-sim on http://{addr}: POST /<agent> for content-generator, calendar-agent, email-agent, campaign-manager, analytics-agent, general-executor"
     );
-    super::shutdown_signal().await;
+    crate::signal::shutdown().await;
     Ok(())
 }

@@ -1,14 +1,12 @@
 //! The `taskfleet` subcommands: clap types here, one file per subcommand.
 
 mod agents;
-pub mod api;
+mod api;
 mod demo;
 mod migrate;
-pub mod token;
+mod token;
 mod worker;
 mod workspaces;
-
-pub use token::ApiClaims;
 
 use std::process::ExitCode;
 
@@ -101,27 +99,4 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Workspaces(cmd) => workspaces::run(cmd).await,
         Command::Token(args) => token::run(args),
     }
-}
-
-/// Resolves on SIGTERM or SIGINT (Ctrl-C).
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
-    }
-    tracing::info!("shutdown signal received");
 }

@@ -1,21 +1,10 @@
 //! `taskfleet token`: mints an API bearer token (HS256, TASKFLEET_JWT_SECRET).
 
 use anyhow::{Result, bail};
-use chrono::Utc;
-use jsonwebtoken::{EncodingKey, Header};
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::auth;
 use crate::config::required;
-
-/// Claims of an API token (contract section 3).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ApiClaims {
-    pub sub: String,
-    pub workspaces: Vec<Uuid>,
-    pub exp: i64,
-    pub iat: i64,
-}
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -43,23 +32,7 @@ pub fn run(args: Args) -> Result<()> {
     }
     println!(
         "{}",
-        mint(&secret, &args.sub, &args.workspaces, args.ttl_secs)?
+        auth::mint_api_token(&secret, &args.sub, &args.workspaces, args.ttl_secs)?
     );
     Ok(())
-}
-
-/// Signs an API token valid for `ttl_secs`.
-pub fn mint(secret: &str, sub: &str, workspaces: &[Uuid], ttl_secs: i64) -> Result<String> {
-    let now = Utc::now().timestamp();
-    let claims = ApiClaims {
-        sub: sub.to_string(),
-        workspaces: workspaces.to_vec(),
-        exp: now + ttl_secs,
-        iat: now,
-    };
-    Ok(jsonwebtoken::encode(
-        &Header::default(),
-        &claims,
-        &EncodingKey::from_secret(secret.as_bytes()),
-    )?)
 }

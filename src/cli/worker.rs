@@ -30,5 +30,5 @@ pub async fn run(args: Args) -> Result<()> {
     // Claims, the finisher, heartbeat and reaper share the pool; LISTEN has its own connection.
     let pool = db::connect(&url, 4).await?;
     let executor = Arc::new(HttpAgents::new(&secret, cfg.task_timeout, cfg.concurrency)?);
-    worker::run(pool, cfg, executor, super::shutdown_signal(), ready).await
+    worker::run(pool, cfg, executor, crate::signal::shutdown(), ready).await
 }

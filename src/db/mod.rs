@@ -13,6 +13,18 @@ use sqlx::postgres::{PgArguments, PgConnectOptions, PgPool, PgPoolOptions, PgRow
 use sqlx::query::{Query, QueryAs, QueryScalar};
 use sqlx::{ConnectOptions, FromRow, Postgres};
 
+/// SQLSTATE codes the program reacts to.
+pub const UNIQUE_VIOLATION: &str = "23505";
+pub const DEADLOCK: &str = "40P01";
+pub const SERIALIZATION_FAILURE: &str = "40001";
+
+/// Whether `err` is a database error with SQLSTATE `code`.
+pub fn has_sql_state(err: &sqlx::Error, code: &str) -> bool {
+    err.as_database_error()
+        .and_then(|e| e.code())
+        .is_some_and(|c| c == code)
+}
+
 /// Reads `DATABASE_URL`, with the fix in the message when it is missing.
 pub fn database_url(value: Option<String>) -> Result<String> {
     match value {

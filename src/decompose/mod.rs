@@ -5,43 +5,16 @@
 //! by hand, so their shapes are validated here and every problem is reported
 //! as [`Error::Unusable`] naming the offending path.
 
+mod input;
 mod plan;
 mod rules;
 
+pub use input::Error;
 pub use plan::{Plan, PlanPhase, PlannedTask};
 pub use rules::{Agent, activity_priority, agent_for, pillar_priority};
 
-use serde_json::{Map, Value};
-
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    /// The strategy cannot be decomposed; the message names path and problem.
-    #[error("{0}")]
-    Unusable(String),
-}
-
-/// Phase length used when `duration_days` is absent or null.
-const DEFAULT_PHASE_DAYS: i64 = 30;
-
-/// A calendar phase whose shape has been checked.
-struct Phase<'a> {
-    name: &'a str,
-    activities: Vec<&'a str>,
-    /// A string or `Value::Null`.
-    content_focus: &'a Value,
-    days: i64,
-}
-
-struct Pillar<'a> {
-    raw: &'a Value,
-    name: &'a str,
-    percentage: f64,
-}
-
-struct Kpi<'a> {
-    raw: &'a Value,
-    metric_name: &'a str,
-}
+use input::{parse_calendar, parse_kpis, parse_pillars, unusable};
+use serde_json::Value;
 
 /// Validates the three strategy parts and builds the task plan.
 pub fn decompose(
@@ -66,150 +39,7 @@ pub fn decompose(
     ))
 }
 
-fn unusable(msg: impl Into<String>) -> Error {
-    Error::Unusable(msg.into())
-}
-
-fn object<'a>(value: &'a Value, path: &str) -> Result<&'a Map<String, Value>, Error> {
-    value
-        .as_object()
-        .ok_or_else(|| unusable(format!("{path} is not an object")))
-}
-
-/// A required string field that must contain something besides whitespace.
-fn text<'a>(obj: &'a Map<String, Value>, path: &str, key: &str) -> Result<&'a str, Error> {
-    match obj.get(key) {
-        None => Err(unusable(format!("{path}.{key} is missing"))),
-        Some(Value::String(s)) if s.trim().is_empty() => {
-            Err(unusable(format!("{path}.{key} is empty")))
-        }
-        Some(Value::String(s)) => Ok(s),
-        Some(_) => Err(unusable(format!("{path}.{key} is not a string"))),
-    }
-}
-
-/// An optional list: JSON null means "none".
-fn list<'a>(value: &'a Value, path: &str) -> Result<&'a [Value], Error> {
-    match value {
-        Value::Null => Ok(&[]),
-        Value::Array(items) => Ok(items),
-        _ => Err(unusable(format!("{path} is not an array"))),
-    }
-}
-
-fn parse_calendar(calendar: &Value) -> Result<Vec<Phase<'_>>, Error> {
-    let obj = object(calendar, "campaign_calendar")?;
-    let phases = match obj.get("phases") {
-        None => return Err(unusable("campaign_calendar.phases is missing")),
-        Some(Value::Array(items)) if items.is_empty() => {
-            return Err(unusable("campaign_calendar.phases is empty"));
-        }
-        Some(Value::Array(items)) => items,
-        Some(_) => return Err(unusable("campaign_calendar.phases is not an array")),
-    };
-    phases
-        .iter()
-        .enumerate()
-        .map(|(i, phase)| parse_phase(phase, &format!("campaign_calendar.phases[{i}]")))
-        .collect()
-}
-
-fn parse_phase<'a>(phase: &'a Value, path: &str) -> Result<Phase<'a>, Error> {
-    let obj = object(phase, path)?;
-    let name = text(obj, path, "phase_name")?;
-
-    let items = match obj.get("key_activities") {
-        None => return Err(unusable(format!("{path}.key_activities is missing"))),
-        Some(Value::Array(items)) if items.is_empty() => {
-            return Err(unusable(format!("{path}.key_activities is empty")));
-        }
-        Some(Value::Array(items)) => items,
-        Some(_) => return Err(unusable(format!("{path}.key_activities is not an array"))),
-    };
-    let activities = items
-        .iter()
-        .enumerate()
-        .map(|(j, item)| match item {
-            Value::String(s) if s.trim().is_empty() => {
-                Err(unusable(format!("{path}.key_activities[{j}] is blank")))
-            }
-            Value::String(s) => Ok(s.as_str()),
-            _ => Err(unusable(format!(
-                "{path}.key_activities[{j}] is not a string"
-            ))),
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-
-    let content_focus = match obj.get("content_focus") {
-        None => &Value::Null,
-        Some(v @ (Value::Null | Value::String(_))) => v,
-        Some(_) => {
-            return Err(unusable(format!(
-                "{path}.content_focus is not a string or null"
-            )));
-        }
-    };
-
-    let days = match obj.get("duration_days") {
-        None | Some(Value::Null) => DEFAULT_PHASE_DAYS,
-        Some(v) => v
-            .as_i64()
-            .filter(|d| *d > 0)
-            .ok_or_else(|| unusable(format!("{path}.duration_days is not a positive integer")))?,
-    };
-
-    Ok(Phase {
-        name,
-        activities,
-        content_focus,
-        days,
-    })
-}
-
-fn parse_pillars(pillars: &Value) -> Result<Vec<Pillar<'_>>, Error> {
-    let items = list(pillars, "content_pillars")?;
-    items
-        .iter()
-        .enumerate()
-        .map(|(i, raw)| {
-            let path = format!("content_pillars[{i}]");
-            let obj = object(raw, &path)?;
-            let name = text(obj, &path, "name")?;
-            let percentage = match obj.get("percentage_allocation") {
-                None => {
-                    return Err(unusable(format!("{path}.percentage_allocation is missing")));
-                }
-                Some(v) => v.as_f64().ok_or_else(|| {
-                    unusable(format!("{path}.percentage_allocation is not a number"))
-                })?,
-            };
-            if !(0.0..=100.0).contains(&percentage) {
-                return Err(unusable(format!(
-                    "{path}.percentage_allocation is {percentage}, outside 0..=100"
-                )));
-            }
-            Ok(Pillar {
-                raw,
-                name,
-                percentage,
-            })
-        })
-        .collect()
-}
-
-fn parse_kpis(kpis: &Value) -> Result<Vec<Kpi<'_>>, Error> {
-    let items = list(kpis, "kpis")?;
-    items
-        .iter()
-        .enumerate()
-        .map(|(i, raw)| {
-            let path = format!("kpis[{i}]");
-            let obj = object(raw, &path)?;
-            let metric_name = text(obj, &path, "metric_name")?;
-            Ok(Kpi { raw, metric_name })
-        })
-        .collect()
-}
-
+#[cfg(test)]
+mod plan_tests;
 #[cfg(test)]
 mod tests;

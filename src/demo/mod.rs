@@ -132,7 +132,7 @@ async fn run_on(args: &DemoArgs, url: &str, strategy: Value, started: Instant) -
         args.workers, args.concurrency
     ));
 
-    let token = crate::cli::token::mint(&jwt_secret, "demo", &[workspace], 24 * 3600)?;
+    let token = crate::auth::mint_api_token(&jwt_secret, "demo", &[workspace], 24 * 3600)?;
     let client = Client::new(api_addr, &token)?;
     let mut body = strategy;
     body["workspace_id"] = json!(workspace);
@@ -173,7 +173,7 @@ async fn run_on(args: &DemoArgs, url: &str, strategy: Value, started: Instant) -
         println!(
             "\nThe API keeps running. Try:\n\n  curl -s -H 'Authorization: Bearer {token}' \\\n    'http://{api_addr}/api/tasks/status?workspace_id={workspace}&limit=5'\n\nCtrl-C to stop."
         );
-        crate::cli::shutdown_signal().await;
+        crate::signal::shutdown().await;
     }
     stop.cancel();
     for w in workers {
@@ -234,7 +234,7 @@ async fn start_api(
         api_addr: addr,
         jwt_secret: Some(jwt_secret.to_string()),
     };
-    let state = crate::cli::api::state(pool.clone(), &api, jwt_secret)?;
+    let state = crate::api::AppState::new(pool.clone(), &api, jwt_secret)?;
     tokio::spawn(async move {
         if let Err(e) = crate::api::serve(addr, state, async move { stop.cancelled().await }).await
         {

@@ -12,10 +12,10 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{Value, json};
 
-use crate::agents::http::{AgentClaims, AgentRequest};
+use crate::agents::http::AgentRequest;
+use crate::auth::TokenVerifier;
 use crate::decompose::Agent;
 
 #[derive(Debug, Clone)]
@@ -28,18 +28,14 @@ pub struct SimConfig {
 
 struct Sim {
     cfg: SimConfig,
-    key: DecodingKey,
-    validation: Validation,
+    verifier: TokenVerifier,
 }
 
 /// Binds `addr` and serves in the background; returns the bound address.
 pub async fn start(addr: SocketAddr, secret: &str, cfg: SimConfig) -> Result<SocketAddr> {
-    let mut validation = Validation::new(Algorithm::HS256);
-    validation.set_required_spec_claims(&["exp", "sub"]);
     let sim = Arc::new(Sim {
         cfg,
-        key: DecodingKey::from_secret(secret.as_bytes()),
-        validation,
+        verifier: TokenVerifier::new(secret),
     });
     let app = Router::new()
         .route("/{agent}", post(handle))
@@ -66,9 +62,7 @@ async fn handle(
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
-    let claims = token
-        .and_then(|t| jsonwebtoken::decode::<AgentClaims>(t, &sim.key, &sim.validation).ok())
-        .map(|d| d.claims);
+    let claims = token.and_then(|t| sim.verifier.verify_agent(t).ok());
     match claims {
         Some(c) if c.sub == req.task_id && c.agent == agent => {}
         _ => {

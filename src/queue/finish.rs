@@ -1,5 +1,6 @@
-//! Writing the result of attempts: complete, requeue (retry, defer, release, reclaim) and fail.
-//! Each takes a batch so a busy worker writes many outcomes in one statement.
+//! Writing the transitions [`settle`](super::settle) decides: complete, requeue (retry, defer,
+//! release, reclaim) and fail. Each takes a batch so a busy worker writes many outcomes in one
+//! statement; [`Batch`] sorts transitions into the three writes.
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -7,9 +8,78 @@ use sqlx::types::Json;
 use sqlx::{PgConnection, PgExecutor, PgPool};
 use uuid::Uuid;
 
-use super::{Lease, is_retryable, split};
-use crate::audit::Action;
+use super::task::{Lease, Status, is_retryable, split};
+use super::transition::{Failure, Requeue, Transition};
 use crate::db::sql;
+
+/// Transitions sorted into the three writes, each one statement with its audit rows.
+#[derive(Debug, Default)]
+pub struct Batch {
+    complete: Vec<(Lease, Value)>,
+    requeue: Vec<Requeue>,
+    fail: Vec<Failure>,
+}
+
+impl Batch {
+    pub fn push(&mut self, transition: Transition) {
+        match transition {
+            Transition::Complete { lease, output } => self.complete.push((lease, output)),
+            Transition::Requeue(r) => self.requeue.push(r),
+            Transition::Fail(f) => self.fail.push(f),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.complete.is_empty() && self.requeue.is_empty() && self.fail.is_empty()
+    }
+
+    /// When each requeue of this batch becomes due (workers wake for their own retries).
+    pub fn due_times(&self) -> impl Iterator<Item = DateTime<Utc>> + '_ {
+        self.requeue.iter().map(|r| r.next_run_at)
+    }
+
+    /// Writes the batch: completions in their own transaction (it retries deadlocks), then
+    /// requeues and failures together.
+    pub async fn apply(&self, pool: &PgPool, worker_id: &str) -> Result<Applied, sqlx::Error> {
+        let completed = complete(pool, worker_id, &self.complete).await?;
+        let mut applied = if self.requeue.is_empty() && self.fail.is_empty() {
+            Applied::default()
+        } else {
+            let mut tx = pool.begin().await?;
+            let applied = self.apply_requeues_and_fails(&mut tx, worker_id).await?;
+            tx.commit().await?;
+            applied
+        };
+        applied.completed = completed;
+        Ok(applied)
+    }
+
+    /// Writes the requeues and failures inside the caller's transaction (the reaper's, which
+    /// holds the expired rows locked); a batch of completions here is a bug.
+    pub async fn apply_requeues_and_fails(
+        &self,
+        tx: &mut PgConnection,
+        worker_id: &str,
+    ) -> Result<Applied, sqlx::Error> {
+        debug_assert!(
+            self.complete.is_empty(),
+            "completions need their own transaction"
+        );
+        Ok(Applied {
+            completed: Vec::new(),
+            requeued: requeue(&mut *tx, worker_id, &self.requeue).await?,
+            failed: fail(tx, worker_id, &self.fail).await?,
+        })
+    }
+}
+
+/// The ids each write actually moved: a stale lease matches nothing.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Applied {
+    pub completed: Vec<Uuid>,
+    pub requeued: Vec<Uuid>,
+    pub failed: Vec<Uuid>,
+}
 
 /// Marks attempts completed with their outputs and unblocks their dependents, in one
 /// transaction. Returns the ids actually completed: a stale lease matches nothing.
@@ -58,21 +128,6 @@ pub async fn complete(
     }
 }
 
-/// An attempt going back to `queued`.
-#[derive(Debug, Clone)]
-pub struct Requeue {
-    pub lease: Lease,
-    /// 1 when the attempt counts as a retry (transient failure, reclaim), else 0.
-    pub increment: i32,
-    pub next_run_at: DateTime<Utc>,
-    /// `error_message` to leave on the task; None clears it.
-    pub error: Option<String>,
-    /// `task.retry_scheduled`, `task.deferred`, `task.released` or `task.reclaimed`.
-    pub action: Action,
-    /// Extra audit details (failure class, reason).
-    pub details: Value,
-}
-
 /// Puts attempts back to `queued` (fenced); returns the ids moved.
 pub async fn requeue(
     db: impl PgExecutor<'_>,
@@ -98,17 +153,6 @@ pub async fn requeue(
     Ok(rows.into_iter().map(|(id, _)| id).collect())
 }
 
-/// An attempt that ends the task as `failed`.
-#[derive(Debug, Clone)]
-pub struct Failure {
-    pub lease: Lease,
-    /// Starts with the code (`TASK_005: ...`, `TASK_008: ...`) or the HTTP status.
-    pub error: String,
-    /// `task.failed`, or `task.reclaimed` when an expired lease used up the last retry.
-    pub action: Action,
-    pub details: Value,
-}
-
 /// Marks attempts failed (fenced) and cancels their dependents transitively (TASK_006); returns
 /// the ids failed. Two statements: run it inside a transaction.
 pub async fn fail(
@@ -131,6 +175,6 @@ pub async fn fail(
         .fetch_all(&mut *db)
         .await?;
     let failed: Vec<Uuid> = rows.into_iter().map(|(id,)| id).collect();
-    super::lifecycle::cancel_dependents(db, &failed, "failed", worker_id).await?;
+    super::lifecycle::cancel_dependents(db, &failed, Status::Failed, worker_id).await?;
     Ok(failed)
 }

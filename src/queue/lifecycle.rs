@@ -3,28 +3,36 @@
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use super::error::Error;
+use super::read;
+use super::task::Status;
 use crate::db::sql;
 
 /// Cancels a queued or in_progress task and, transitively, its queued dependents. Returns the
-/// previous status, or None when the task is missing or already terminal. Two statements: run it
-/// inside a transaction.
+/// previous status. Two statements: run it inside a transaction.
 pub async fn cancel(
     db: &mut PgConnection,
     id: Uuid,
     reason: Option<&str>,
     actor: &str,
-) -> Result<Option<String>, sqlx::Error> {
-    let row: Option<(Uuid, String, i64)> = crate::db::query_as(sql::TASK_CANCEL)
+) -> Result<Status, Error> {
+    let row: Option<(Status, bool, i64)> = crate::db::query_as(sql::TASK_CANCEL)
         .bind(id)
         .bind(reason)
         .bind(actor)
         .fetch_optional(&mut *db)
         .await?;
-    let Some((_, previous, _)) = row else {
-        return Ok(None);
-    };
-    cancel_dependents(db, &[id], "cancelled", actor).await?;
-    Ok(Some(previous))
+    match row {
+        None => Err(Error::NotFound(id)),
+        Some((status, false, _)) => Err(Error::InvalidState {
+            verb: "cancel",
+            status,
+        }),
+        Some((previous, true, _)) => {
+            cancel_dependents(db, &[id], Status::Cancelled, actor).await?;
+            Ok(previous)
+        }
+    }
 }
 
 /// Cancels every queued task downstream of `upstream` (which are now `status`), recording the
@@ -32,7 +40,7 @@ pub async fn cancel(
 pub async fn cancel_dependents(
     db: &mut PgConnection,
     upstream: &[Uuid],
-    status: &str,
+    status: Status,
     actor: &str,
 ) -> Result<Vec<Uuid>, sqlx::Error> {
     if upstream.is_empty() {
@@ -46,19 +54,40 @@ pub async fn cancel_dependents(
         .await
 }
 
-/// Re-queues a failed or cancelled task and the tasks cancelled on its account. Returns the ids
-/// re-queued (empty when the task is missing or not failed/cancelled).
+/// Re-queues a failed or cancelled task and the tasks cancelled on its account; returns the ids
+/// re-queued, the task first. Refused while one of its own dependencies is failed or cancelled:
+/// that one must be retried first. Run it inside a transaction.
 pub async fn retry(
     db: &mut PgConnection,
     id: Uuid,
     reset_retry_count: bool,
     actor: &str,
-) -> Result<Vec<Uuid>, sqlx::Error> {
+) -> Result<Vec<Uuid>, Error> {
+    let task = read::tasks_by_id(db, &[id])
+        .await?
+        .pop()
+        .ok_or(Error::NotFound(id))?;
+    let refused = Error::InvalidState {
+        verb: "retry",
+        status: task.status,
+    };
+    if !task.status.is_dead() {
+        return Err(refused);
+    }
+    let deps = read::dependency_status(db, &task.depends_on, task.workspace_id).await?;
+    if let Some(&(dependency, status)) = deps.iter().find(|(_, st)| st.is_dead()) {
+        return Err(Error::DeadDependency { dependency, status });
+    }
     let rows: Vec<(Uuid, i64)> = crate::db::query_as(sql::TASK_RETRY)
         .bind(id)
         .bind(reset_retry_count)
         .bind(actor)
         .fetch_all(db)
         .await?;
-    Ok(rows.into_iter().map(|(id, _)| id).collect())
+    if rows.is_empty() {
+        return Err(refused); // changed under us (a concurrent retry)
+    }
+    let mut ids: Vec<Uuid> = rows.into_iter().map(|(id, _)| id).collect();
+    ids.sort_by_key(|r| *r != id);
+    Ok(ids)
 }

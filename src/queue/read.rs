@@ -8,6 +8,7 @@ use sqlx::PgConnection;
 use sqlx::types::Json;
 use uuid::Uuid;
 
+use super::task::Status;
 use crate::db::sql;
 
 /// A task as clients see it: every column of the specification plus the queue's public ones
@@ -22,7 +23,7 @@ pub struct TaskRecord {
     pub task_type: String,
     pub assigned_agent: String,
     pub priority: i32,
-    pub status: String,
+    pub status: Status,
     pub depends_on: Vec<Uuid>,
     pub input_data: Json<Value>,
     pub output_data: Option<Json<Value>>,
@@ -64,7 +65,7 @@ pub async fn dependency_status(
     db: &mut PgConnection,
     ids: &[Uuid],
     workspace_id: Uuid,
-) -> Result<Vec<(Uuid, String)>, sqlx::Error> {
+) -> Result<Vec<(Uuid, Status)>, sqlx::Error> {
     crate::db::query_as(sql::TASK_DEPENDENCY_STATUS)
         .bind(ids)
         .bind(workspace_id)
@@ -77,7 +78,7 @@ pub async fn dependency_status(
 pub struct StatusFilter {
     pub workspace_id: Uuid,
     pub task_id: Option<Uuid>,
-    pub status: Option<String>,
+    pub status: Option<Status>,
     pub assigned_agent: Option<String>,
 }
 
@@ -85,7 +86,7 @@ pub struct StatusFilter {
 pub struct StatusRow {
     pub id: Uuid,
     pub task_description: String,
-    pub status: String,
+    pub status: Status,
     pub priority: i32,
     pub assigned_agent: String,
     pub error_message: Option<String>,
@@ -113,7 +114,7 @@ pub async fn status_page(
     crate::db::query_as(sql::TASK_STATUS_PAGE)
         .bind(f.workspace_id)
         .bind(f.task_id)
-        .bind(f.status.as_deref())
+        .bind(f.status)
         .bind(f.assigned_agent.as_deref())
         .bind(cursor)
         .bind(limit)
@@ -128,7 +129,7 @@ pub async fn status_summary(
     crate::db::query_as(sql::TASK_STATUS_SUMMARY)
         .bind(f.workspace_id)
         .bind(f.task_id)
-        .bind(f.status.as_deref())
+        .bind(f.status)
         .bind(f.assigned_agent.as_deref())
         .fetch_one(db)
         .await

@@ -21,6 +21,8 @@ pub const MAX_BACKOFF: Duration = Duration::from_secs(24 * 3600);
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RetryPolicy {
     pub base: Duration,
+    /// How far TASK_004 (agent unregistered or disabled) pushes `next_run_at`; no retry is used.
+    pub unavailable_delay: Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,6 +89,7 @@ mod tests {
     fn policy() -> RetryPolicy {
         RetryPolicy {
             base: Duration::from_secs(1),
+            unavailable_delay: Duration::from_secs(30),
         }
     }
 

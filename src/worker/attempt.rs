@@ -11,9 +11,8 @@ use tracing::Instrument;
 use super::background::SharedRegistrySync;
 use super::finisher::Finisher;
 use super::inflight::{Abandon, Attempt, Inflight};
-use super::record::Finish;
-use crate::agents::{Executor, Outcome};
-use crate::queue::ClaimedTask;
+use crate::agents::Executor;
+use crate::queue::{AttemptEnd, ClaimedTask, Outcome};
 
 /// What every attempt shares.
 pub struct AttemptCtx<E> {
@@ -71,12 +70,14 @@ impl<E: Executor> AttemptCtx<E> {
         let written = match (outcome, attempt.reason()) {
             (Some(outcome), Abandon::None) => Some(
                 self.finisher
-                    .submit(task, Finish::Outcome(outcome), started)
+                    .submit(task, AttemptEnd::Agent(outcome), started)
                     .await,
             ),
-            (_, Abandon::Shutdown) => {
-                Some(self.finisher.submit(task, Finish::Released, started).await)
-            }
+            (_, Abandon::Shutdown) => Some(
+                self.finisher
+                    .submit(task, AttemptEnd::Drained, started)
+                    .await,
+            ),
             // Lease lost or task cancelled: the row is no longer this attempt's; write nothing.
             (_, why) => {
                 span.in_scope(|| tracing::info!(reason = ?why, "attempt abandoned"));

@@ -5,13 +5,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
 use sqlx::PgPool;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::WorkerConfig;
+use super::config::WorkerConfig;
 use super::inflight::{Abandon, Inflight};
 use crate::agents::Registry;
 use crate::agents::registry::AgentEndpoint;
@@ -42,8 +41,7 @@ pub async fn reap_once(pool: &PgPool, cfg: &WorkerConfig) -> usize {
     const BATCH: usize = 100;
     let mut total = 0;
     loop {
-        match queue::reclaim_expired(pool, &cfg.id, BATCH, &cfg.retry, &cfg.time, Utc::now()).await
-        {
+        match queue::reclaim_expired(pool, &cfg.id, BATCH, cfg.rules(), cfg.clock.now()).await {
             Ok(report) => {
                 let n = report.requeued.len() + report.failed.len();
                 for id in report.requeued.iter().chain(&report.failed) {

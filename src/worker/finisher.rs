@@ -2,23 +2,22 @@
 //! the finisher drains whatever has arrived meanwhile and writes it with one statement per kind
 //! (complete, requeue, fail), so a busy worker pays a fraction of a round trip per task.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use chrono::Utc;
 use sqlx::PgPool;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
-use super::WorkerConfig;
-use super::record::{Finish, Outcomes, record_metrics};
-use crate::queue::ClaimedTask;
+use super::config::WorkerConfig;
+use super::record::{record_metrics, write_with_retries};
+use crate::queue::{AttemptEnd, Batch, ClaimedTask, settle};
 
 /// Most outcomes written by one statement.
 const MAX_BATCH: usize = 512;
 
 struct Finished {
     task: ClaimedTask,
-    finish: Finish,
+    end: AttemptEnd,
     started: Instant,
     done: oneshot::Sender<()>,
 }
@@ -35,13 +34,13 @@ impl Finisher {
     pub async fn submit(
         &self,
         task: ClaimedTask,
-        finish: Finish,
+        end: AttemptEnd,
         started: Instant,
     ) -> oneshot::Receiver<()> {
         let (done, written) = oneshot::channel();
         let item = Finished {
             task,
-            finish,
+            end,
             started,
             done,
         };
@@ -68,45 +67,27 @@ pub fn spawn(
     (Finisher { tx }, handle)
 }
 
+/// Settles each attempt of the batch at one instant and writes the transitions.
 async fn write(
     pool: &PgPool,
     cfg: &WorkerConfig,
     wake: &mpsc::UnboundedSender<Instant>,
-    batch: &mut Vec<Finished>,
+    finished: &mut Vec<Finished>,
 ) {
-    let now = Utc::now();
-    let mut outcomes = Outcomes::default();
-    for f in batch.iter() {
-        outcomes.push(cfg, &f.task, &f.finish, now);
-        record_metrics(&f.task, &f.finish, f.started.elapsed());
+    let now = cfg.clock.now();
+    let mut batch = Batch::default();
+    for f in finished.iter() {
+        let transition = settle(f.task.attempt_view(), &f.end, cfg.rules(), now);
+        record_metrics(&f.task, &f.end, &transition, f.started.elapsed());
+        batch.push(transition);
     }
-    for due in outcomes.retry_times() {
+    for due in batch.due_times() {
         if let Ok(wait) = (due - now).to_std() {
             let _ = wake.send(Instant::now() + wait);
         }
     }
-    write_with_retries(pool, &cfg.id, &outcomes).await;
-    for f in batch.drain(..) {
+    write_with_retries(pool, &cfg.id, &batch).await;
+    for f in finished.drain(..) {
         let _ = f.done.send(());
-    }
-}
-
-/// Writes a batch, retrying while the database is away for a while. If it stays away the leases
-/// expire and the reaper of whichever worker survives reclaims the tasks: nothing is lost.
-pub async fn write_with_retries(pool: &PgPool, worker_id: &str, outcomes: &Outcomes) {
-    let mut delay = Duration::from_millis(100);
-    for attempt in 1.. {
-        match outcomes.apply(pool, worker_id).await {
-            Ok(()) => return,
-            Err(e) if attempt < 8 => {
-                tracing::warn!(error = %e, attempt, "writing outcomes failed; retrying");
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(Duration::from_secs(5));
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "giving up writing outcomes; leases will be reclaimed");
-                return;
-            }
-        }
     }
 }

@@ -11,13 +11,17 @@
 
 mod attempt;
 pub mod background;
+pub mod config;
 pub mod finisher;
 pub mod health;
 pub mod inflight;
 mod local_queue;
 pub mod pass;
 pub mod record;
+mod sweep_schedule;
 pub mod sweeps;
+
+pub use config::{WorkerConfig, default_worker_id};
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -34,49 +38,11 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::agents::Executor;
-use crate::queue::{self, AGENTS_CHANNEL, CANCEL_CHANNEL, ClaimFilter, READY_CHANNEL};
-use crate::schedule::TimeRules;
-use crate::schedule::retry::RetryPolicy;
+use crate::queue::{self, AGENTS_CHANNEL, AttemptEnd, CANCEL_CHANNEL, ClaimFilter, READY_CHANNEL};
 use attempt::AttemptCtx;
 use background::{RegistrySync, SharedRegistrySync};
 use inflight::{Abandon, Inflight};
 use local_queue::LocalQueue;
-use record::Finish;
-
-/// Everything a worker needs to know; built from `TASKFLEET_*` by the CLI, or directly by the
-/// demo and the benchmark.
-#[derive(Debug, Clone)]
-pub struct WorkerConfig {
-    /// Written to `locked_by` and the audit rows; unique per process.
-    pub id: String,
-    /// Slots: attempts run at once.
-    pub concurrency: usize,
-    pub task_timeout: Duration,
-    pub lease: Duration,
-    pub retry: RetryPolicy,
-    /// Fallback poll when no NOTIFY arrives.
-    pub poll_interval: Duration,
-    /// How far TASK_004 (agent unavailable) pushes `next_run_at`.
-    pub agent_retry_delay: Duration,
-    /// On shutdown, how long attempts may still run before they are released to `queued`.
-    pub shutdown_grace: Duration,
-    /// Time-of-day rules (contract section 6).
-    pub time: TimeRules,
-    /// Fleet-wide sweeps this worker takes part in (None: none, e.g. the API's execute pass).
-    pub sweeps: Option<sweeps::SweepConfig>,
-}
-
-/// A unique worker id: `HOSTNAME` (the pod name on Kubernetes), the pid and a random suffix.
-pub fn default_worker_id() -> String {
-    let host = std::env::var("HOSTNAME")
-        .ok()
-        .filter(|h| !h.is_empty())
-        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
-        .map(|h| h.trim().to_string())
-        .unwrap_or_else(|| "worker".into());
-    let suffix = &uuid::Uuid::new_v4().simple().to_string()[..6];
-    format!("{host}-{}-{suffix}", std::process::id())
-}
 
 /// Runs a worker until `shutdown` resolves, then drains. `ready` flips to true once the worker
 /// is connected and listening (what `/healthz` reports).
@@ -158,7 +124,7 @@ pub async fn run<E: Executor>(
                     metrics::counter!("taskfleet_tasks_claimed_total")
                         .increment(tasks.len() as u64);
                     backlog = tasks.len() == want;
-                    for task in record::defer_out_of_hours(&pool, &cfg, tasks).await {
+                    for task in record::hold_out_of_hours(&pool, &cfg, tasks).await {
                         let attempt = inflight.start(task.lease());
                         local.push(task, attempt);
                     }
@@ -217,7 +183,7 @@ pub async fn run<E: Executor>(
     for (task, attempt) in local.drain() {
         let written = ctx
             .finisher
-            .submit(task, Finish::Released, Instant::now())
+            .submit(task, AttemptEnd::Drained, Instant::now())
             .await;
         let _ = written.await;
         ctx.forget(&attempt);

@@ -1,173 +1,89 @@
-//! Turning attempt outcomes into queue transitions (contract section 4) and writing them in
-//! batches: used by the worker's finisher and by the API's one-off execute pass alike.
+//! What a worker does with settled attempts: writes them (retrying while the database is away),
+//! holds claimed tasks that may not start yet, and counts each finished attempt in the metrics.
 
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
-use serde_json::json;
 use sqlx::PgPool;
 
-use super::WorkerConfig;
-use crate::agents::Outcome;
+use super::config::WorkerConfig;
 use crate::audit::Action;
-use crate::codes::Code;
-use crate::queue::{self, ClaimedTask, Failure, Lease, Requeue};
-use crate::schedule::retry::{Decision, max_retries_message};
+use crate::queue::{self, AttemptEnd, Batch, ClaimedTask, Outcome, Transition};
 
-/// What an attempt came to, as the queue records it.
-pub enum Finish {
-    Outcome(Outcome),
-    /// Drained on shutdown before it finished: back to queued, no retry consumed.
-    Released,
-}
-
-/// A batch of outcomes sorted into the three writes.
-#[derive(Default)]
-pub struct Outcomes {
-    complete: Vec<(Lease, serde_json::Value)>,
-    requeue: Vec<Requeue>,
-    fail: Vec<Failure>,
-}
-
-impl Outcomes {
-    /// When each retry this batch schedules becomes due.
-    pub fn retry_times(&self) -> impl Iterator<Item = DateTime<Utc>> + '_ {
-        self.requeue.iter().map(|r| r.next_run_at)
-    }
-
-    /// Writes the batch: one statement per kind, each with its audit rows.
-    pub async fn apply(&self, pool: &PgPool, worker_id: &str) -> Result<(), sqlx::Error> {
-        queue::complete(pool, worker_id, &self.complete).await?;
-        queue::requeue(pool, worker_id, &self.requeue).await?;
-        if !self.fail.is_empty() {
-            let mut tx = pool.begin().await?;
-            queue::fail(&mut tx, worker_id, &self.fail).await?;
-            tx.commit().await?;
-        }
-        Ok(())
-    }
-
-    /// Sorts one attempt's outcome into the batch (the outcome → transition rule).
-    pub fn push(
-        &mut self,
-        cfg: &WorkerConfig,
-        task: &ClaimedTask,
-        finish: &Finish,
-        now: DateTime<Utc>,
-    ) {
-        let plan = self;
-        let lease = task.lease();
-        let outcome = match finish {
-            Finish::Released => {
-                plan.requeue.push(Requeue {
-                    lease,
-                    increment: 0,
-                    next_run_at: now,
-                    error: None,
-                    action: Action::Released,
-                    details: json!({"reason": "worker shutdown"}),
-                });
+/// Writes a batch, retrying while the database is away for a while. If it stays away the leases
+/// expire and the reaper of whichever worker survives reclaims the tasks: nothing is lost.
+pub async fn write_with_retries(pool: &PgPool, worker_id: &str, batch: &Batch) {
+    let mut delay = Duration::from_millis(100);
+    for attempt in 1.. {
+        match batch.apply(pool, worker_id).await {
+            Ok(_) => return,
+            Err(e) if attempt < 8 => {
+                tracing::warn!(error = %e, attempt, "writing outcomes failed; retrying");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(5));
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "giving up writing outcomes; leases will be reclaimed");
                 return;
             }
-            Finish::Outcome(o) => o,
-        };
-        match outcome {
-            Outcome::Success(output) => plan.complete.push((lease, output.clone())),
-            Outcome::Transient {
-                class,
-                error,
-                retry_after,
-            } => match cfg
-                .retry
-                .decide(task.retry_count, task.max_retries, *retry_after, now)
-            {
-                Decision::Retry { next_run_at } => plan.requeue.push(Requeue {
-                    lease,
-                    increment: 1,
-                    next_run_at,
-                    error: Some(error.clone()),
-                    action: Action::RetryScheduled,
-                    details: json!({"class": class, "attempt": task.attempt()}),
-                }),
-                Decision::GiveUp => plan.fail.push(Failure {
-                    lease,
-                    error: max_retries_message(task.max_retries, error),
-                    action: Action::Failed,
-                    details: json!({"class": class, "attempt": task.attempt()}),
-                }),
-            },
-            Outcome::Permanent { class, error } => plan.fail.push(Failure {
-                lease,
-                error: error.clone(),
-                action: Action::Failed,
-                details: json!({"class": class, "attempt": task.attempt()}),
-            }),
-            Outcome::Unavailable { error } => plan.requeue.push(Requeue {
-                lease,
-                increment: 0,
-                next_run_at: now + cfg.agent_retry_delay,
-                error: Some(format!("{}: {error}", Code::AgentUnavailable)),
-                action: Action::Deferred,
-                details: json!({"reason": "agent_unavailable", "agent": task.assigned_agent}),
-            }),
         }
     }
 }
 
 /// Claimed tasks that the time-of-day rules say may not start now go straight back to queued
 /// with their `next_run_at` moved (`task.deferred`, no retry consumed); returns the rest.
-pub async fn defer_out_of_hours(
+pub async fn hold_out_of_hours(
     pool: &PgPool,
     cfg: &WorkerConfig,
     tasks: Vec<ClaimedTask>,
 ) -> Vec<ClaimedTask> {
-    let now = Utc::now();
+    let now = cfg.clock.now();
     let mut run = Vec::with_capacity(tasks.len());
-    let mut deferred = Outcomes::default();
+    let mut held = Batch::default();
     for task in tasks {
-        match cfg.time.start_after(task.timing(), now) {
+        match queue::hold(task.attempt_view(), cfg.rules(), now) {
             None => run.push(task),
-            Some(at) => deferred.requeue.push(Requeue {
-                lease: task.lease(),
-                increment: 0,
-                next_run_at: at,
-                error: None,
-                action: Action::Deferred,
-                details: json!({"reason": "business_hours", "priority": task.priority}),
-            }),
+            Some(transition) => held.push(transition),
         }
     }
-    if !deferred.requeue.is_empty() {
-        super::finisher::write_with_retries(pool, &cfg.id, &deferred).await;
+    if !held.is_empty() {
+        write_with_retries(pool, &cfg.id, &held).await;
     }
     run
 }
 
-/// Counts and times one finished attempt.
-pub fn record_metrics(task: &ClaimedTask, finish: &Finish, took: Duration) {
-    let agent = task.assigned_agent.clone();
-    let (outcome, class) = match finish {
-        Finish::Released => ("released", String::new()),
-        Finish::Outcome(Outcome::Success(_)) => ("completed", String::new()),
-        Finish::Outcome(Outcome::Transient { class, .. }) => ("transient", class.clone()),
-        Finish::Outcome(Outcome::Permanent { class, .. }) => ("permanent", class.clone()),
-        Finish::Outcome(Outcome::Unavailable { .. }) => ("unavailable", "agent".into()),
+/// Counts and times one finished attempt of this worker, by how it ended and what it led to.
+pub fn record_metrics(
+    task: &ClaimedTask,
+    end: &AttemptEnd,
+    transition: &Transition,
+    took: Duration,
+) {
+    let (outcome, class) = match end {
+        AttemptEnd::Agent(Outcome::Success(_)) => ("completed", ""),
+        AttemptEnd::Agent(Outcome::Transient { class, .. }) => ("transient", class.as_str()),
+        AttemptEnd::Agent(Outcome::Permanent { class, .. }) => ("permanent", class.as_str()),
+        AttemptEnd::Agent(Outcome::Unavailable { .. }) => ("unavailable", "agent"),
+        AttemptEnd::Drained => ("released", ""),
+        // Not attempts this worker ran.
+        AttemptEnd::LeaseExpired { .. } | AttemptEnd::OutOfHours => return,
     };
+    let agent = task.assigned_agent.clone();
     metrics::histogram!("taskfleet_task_duration_seconds", "agent" => agent.clone(), "outcome" => outcome)
         .record(took.as_secs_f64());
-    match outcome {
-        "completed" => {
+    let class = class.to_string();
+    match transition.action() {
+        Action::Executed => {
             metrics::counter!("taskfleet_tasks_completed_total", "agent" => agent).increment(1)
         }
-        "transient" if task.retry_count < task.max_retries => {
+        Action::RetryScheduled => {
             metrics::counter!("taskfleet_tasks_retried_total", "agent" => agent, "class" => class)
                 .increment(1)
         }
-        "transient" | "permanent" => {
+        Action::Failed => {
             metrics::counter!("taskfleet_tasks_failed_total", "agent" => agent, "class" => class)
                 .increment(1)
         }
-        "unavailable" => {
+        Action::Deferred => {
             metrics::counter!("taskfleet_tasks_deferred_total", "agent" => agent).increment(1)
         }
         _ => {}

@@ -6,7 +6,7 @@ use clap::Parser;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use taskfleet::cli::ApiClaims;
+use taskfleet::auth::ApiClaims;
 
 use super::{AGENT_SECRET, TestDb};
 
@@ -87,7 +87,7 @@ impl TestApi {
             "off",
         ])
         .unwrap();
-        let state = taskfleet::cli::api::state(db.pool.clone(), &flags.api, JWT_SECRET).unwrap();
+        let state = taskfleet::api::AppState::new(db.pool.clone(), &flags.api, JWT_SECRET).unwrap();
         let app = taskfleet::api::router(state);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());

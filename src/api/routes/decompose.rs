@@ -9,11 +9,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::execute::run_pass;
 use crate::api::error::{ApiError, ApiResult};
+use crate::api::execute_pass;
 use crate::api::extract::{Caller, StrictJson};
-use crate::api::{AppState, store, tenancy};
+use crate::api::state::AppState;
+use crate::api::{store, tenancy};
+use crate::audit::{self, Action};
 use crate::codes::Code;
+use crate::db;
 use crate::decompose::{self, Plan};
 use crate::queue::read::{self, TaskRecord};
 use crate::queue::{self, ClaimFilter, NewTask};
@@ -76,10 +79,14 @@ pub async fn decompose(
         };
         // The tasks are queued for the fleet whatever happens here: a pass that cannot run (no
         // agent secret on the API, say) is reported, not turned into a failed decomposition.
-        result.execution = Some(match run_pass(&s, &filter, 5, req.workspace_id).await {
-            Ok(pass) => serde_json::to_value(pass).map_err(ApiError::internal)?,
-            Err(e) => json!({"success": false, "error": {"code": e.code, "message": e.message}}),
-        });
+        result.execution = Some(
+            match execute_pass::run(&s, &filter, 5, req.workspace_id).await {
+                Ok(pass) => serde_json::to_value(pass).map_err(ApiError::internal)?,
+                Err(e) => {
+                    json!({"success": false, "error": {"code": e.code, "message": e.message}})
+                }
+            },
+        );
     }
     Ok((status, Json(result)))
 }
@@ -133,7 +140,7 @@ async fn decompose_once(
     )?;
 
     let ids: Vec<Uuid> = plan.tasks.iter().map(|_| Uuid::now_v7()).collect();
-    let actor = format!("api:{}", caller.sub);
+    let actor = caller.actor();
     let new_tasks: Vec<NewTask> = plan
         .tasks
         .iter()
@@ -155,11 +162,7 @@ async fn decompose_once(
         })
         .collect();
     if let Err(e) = queue::insert(&mut *tx, &actor, &new_tasks).await {
-        let unique = e
-            .as_database_error()
-            .and_then(|d| d.code())
-            .is_some_and(|c| c == "23505");
-        return if unique {
+        return if db::has_sql_state(&e, db::UNIQUE_VIOLATION) {
             Ok(Attempt::Raced)
         } else {
             Err(e.into())
@@ -169,8 +172,8 @@ async fn decompose_once(
         &mut tx,
         store::AuditEntry {
             workspace_id: req.workspace_id,
-            action: "strategy.decomposed",
-            resource: "marketing_strategies",
+            action: Action::StrategyDecomposed,
+            resource: audit::STRATEGIES,
             resource_id: strategy.id,
             actor: &actor,
             status: None,

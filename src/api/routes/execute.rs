@@ -3,17 +3,16 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::api::error::{ApiError, ApiResult};
+use crate::api::execute_pass::{self, ExecuteResult};
 use crate::api::extract::{Caller, StrictJson};
-use crate::api::{AppState, tenancy};
+use crate::api::state::AppState;
+use crate::api::tenancy;
 use crate::codes::Code;
-use crate::queue::read;
 use crate::queue::{ClaimFilter, TASK_TYPES};
-use crate::worker::pass::{self, LogEntry};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -34,16 +33,6 @@ struct ExecuteFilter {
     task_type: Option<String>,
     #[serde(default)]
     assigned_agent: Option<String>,
-}
-
-/// The specification's `ExecuteQueueResult`.
-#[derive(Debug, Serialize)]
-pub struct ExecuteResult {
-    success: bool,
-    tasks_executed: usize,
-    tasks_failed: usize,
-    tasks_remaining: i64,
-    execution_log: Vec<LogEntry>,
 }
 
 pub async fn execute(
@@ -83,38 +72,6 @@ pub async fn execute(
         assigned_agent: f.assigned_agent,
     };
     Ok(Json(
-        run_pass(&s, &filter, limit as usize, req.workspace_id).await?,
+        execute_pass::run(&s, &filter, limit as usize, req.workspace_id).await?,
     ))
-}
-
-/// Runs one pass for a workspace the caller was checked to be a member of.
-pub async fn run_pass(
-    s: &AppState,
-    filter: &ClaimFilter,
-    limit: usize,
-    workspace_id: Uuid,
-) -> ApiResult<ExecuteResult> {
-    let Some(agents) = s.agents.clone() else {
-        return Err(ApiError {
-            status: StatusCode::SERVICE_UNAVAILABLE,
-            code: Code::AgentUnavailable.as_str(),
-            message: "agent calls are disabled on this API: set TASKFLEET_AGENT_SECRET".into(),
-        });
-    };
-    if let Some(registry) = crate::agents::Executor::registry(agents.as_ref()) {
-        s.registry_sync
-            .reload_if_older(registry, std::time::Duration::from_secs(1))
-            .await;
-    }
-    let log = pass::run_once(&s.pool, &s.pass, agents, filter, limit).await?;
-    let mut conn = s.pool.acquire().await?;
-    let remaining = read::queued_count(&mut conn, workspace_id).await?;
-    let executed = log.iter().filter(|e| e.status == "completed").count();
-    Ok(ExecuteResult {
-        success: true,
-        tasks_executed: executed,
-        tasks_failed: log.len() - executed,
-        tasks_remaining: remaining,
-        execution_log: log,
-    })
 }

@@ -3,8 +3,8 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 
-use crate::api::AppState;
 use crate::api::error::{ApiError, ApiResult};
+use crate::api::state::AppState;
 use crate::db::sql;
 
 pub async fn healthz() -> &'static str {

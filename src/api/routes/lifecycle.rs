@@ -5,12 +5,11 @@ use axum::extract::State;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::tasks::find;
-use crate::api::error::{ApiError, ApiResult};
+use crate::api::error::ApiResult;
 use crate::api::extract::{Caller, IdPath, OptionalJson};
-use crate::api::{AppState, tenancy};
-use crate::codes::Code;
-use crate::queue::{self, read};
+use crate::api::state::AppState;
+use crate::api::tenancy;
+use crate::queue::{self, Status};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -35,16 +34,13 @@ pub async fn cancel(
     OptionalJson(req): OptionalJson<CancelRequest>,
 ) -> ApiResult<Json<Value>> {
     let mut tx = tenancy::begin(&s.pool, &caller).await?;
-    let task = find(&mut tx, &caller, id).await?;
-    let actor = format!("api:{}", caller.sub);
+    tenancy::task(&mut tx, &caller, id).await?;
     let reason = req
         .reason
         .as_deref()
         .map(str::trim)
         .filter(|r| !r.is_empty());
-    let Some(previous) = queue::cancel(&mut tx, id, reason, &actor).await? else {
-        return Err(invalid_state("cancel", &task.status));
-    };
+    let previous = queue::cancel(&mut tx, id, reason, &caller.actor()).await?;
     tx.commit().await?;
     Ok(Json(
         json!({"success": true, "task_id": id, "previous_status": previous}),
@@ -60,43 +56,13 @@ pub async fn retry(
     OptionalJson(req): OptionalJson<RetryRequest>,
 ) -> ApiResult<Json<Value>> {
     let mut tx = tenancy::begin(&s.pool, &caller).await?;
-    let task = find(&mut tx, &caller, id).await?;
-    if !matches!(task.status.as_str(), "failed" | "cancelled") {
-        return Err(invalid_state("retry", &task.status));
-    }
-    let deps = read::dependency_status(&mut tx, &task.depends_on, task.workspace_id).await?;
-    if let Some((dep, status)) = deps
-        .iter()
-        .find(|(_, st)| st == "failed" || st == "cancelled")
-    {
-        return Err(ApiError::new(
-            Code::DependencyNotMet,
-            format!("dependency {dep} is {status}; retry it first"),
-        ));
-    }
-    let requeued = queue::retry(
-        &mut tx,
-        id,
-        req.reset_retry_count,
-        &format!("api:{}", caller.sub),
-    )
-    .await?;
-    if requeued.is_empty() {
-        return Err(invalid_state("retry", &task.status));
-    }
+    tenancy::task(&mut tx, &caller, id).await?;
+    let requeued = queue::retry(&mut tx, id, req.reset_retry_count, &caller.actor()).await?;
     tx.commit().await?;
-    let dependents: Vec<_> = requeued.into_iter().filter(|r| *r != id).collect();
     Ok(Json(json!({
         "success": true,
         "task_id": id,
-        "new_status": "queued",
-        "requeued_dependents": dependents,
+        "new_status": Status::Queued,
+        "requeued_dependents": requeued[1..],
     })))
-}
-
-fn invalid_state(verb: &str, status: &str) -> ApiError {
-    ApiError::new(
-        Code::InvalidStateChange,
-        format!("cannot {verb} a task that is {status}"),
-    )
 }

@@ -8,7 +8,8 @@ use uuid::Uuid;
 
 use crate::api::error::ApiResult;
 use crate::api::extract::{ApiQuery, Caller};
-use crate::api::{AppState, tenancy};
+use crate::api::state::AppState;
+use crate::api::tenancy;
 use crate::queue::read::{self, OrchestratorMetrics};
 
 #[derive(Debug, Deserialize)]

@@ -12,7 +12,7 @@ mod tasks;
 use axum::Router;
 use axum::routing::{get, post};
 
-use super::AppState;
+use crate::api::state::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()

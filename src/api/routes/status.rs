@@ -9,8 +9,9 @@ use uuid::Uuid;
 
 use crate::api::error::{ApiError, ApiResult};
 use crate::api::extract::{ApiQuery, Caller};
-use crate::api::{AppState, tenancy};
-use crate::queue::STATUSES;
+use crate::api::state::AppState;
+use crate::api::tenancy;
+use crate::queue::Status;
 use crate::queue::read::{self, StatusFilter, StatusSummary};
 
 #[derive(Debug, Deserialize)]
@@ -29,7 +30,7 @@ pub struct StatusQuery {
 struct TaskStatus {
     id: Uuid,
     description: String,
-    status: String,
+    status: Status,
     priority: i32,
     assigned_agent: String,
     progress_percentage: u8,
@@ -54,14 +55,12 @@ pub async fn status(
     caller: Caller,
     ApiQuery(q): ApiQuery<StatusQuery>,
 ) -> ApiResult<Json<StatusResult>> {
-    if let Some(st) = &q.status
-        && !STATUSES.contains(&st.as_str())
-    {
-        return Err(ApiError::bad_request(format!(
-            "status {st:?} is not one of {}",
-            STATUSES.join(", ")
-        )));
-    }
+    let status = match &q.status {
+        None => None,
+        Some(st) => Some(st.parse::<Status>().map_err(|_| {
+            ApiError::bad_request(format!("status {st:?} is not one of {}", Status::names()))
+        })?),
+    };
     let limit = q.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
         return Err(ApiError::bad_request(format!(
@@ -71,18 +70,12 @@ pub async fn status(
     let mut tx = tenancy::begin(&s.pool, &caller).await?;
     tenancy::workspace(&mut tx, &caller, q.workspace_id).await?;
     if let Some(id) = q.task_id {
-        let task = super::tasks::find(&mut tx, &caller, id).await?;
-        if task.workspace_id != q.workspace_id {
-            return Err(ApiError::new(
-                crate::codes::Code::TaskNotFound,
-                format!("task {id} not found"),
-            ));
-        }
+        tenancy::task_in(&mut tx, &caller, id, q.workspace_id).await?;
     }
     let filter = StatusFilter {
         workspace_id: q.workspace_id,
         task_id: q.task_id,
-        status: q.status,
+        status,
         assigned_agent: q.assigned_agent,
     };
     let rows = read::status_page(&mut tx, &filter, q.cursor, limit).await?;
@@ -94,9 +87,9 @@ pub async fn status(
     let tasks = rows
         .into_iter()
         .map(|r| TaskStatus {
-            progress_percentage: match r.status.as_str() {
-                "completed" => 100,
-                "in_progress" => 50,
+            progress_percentage: match r.status {
+                Status::Completed => 100,
+                Status::InProgress => 50,
                 _ => 0,
             },
             id: r.id,

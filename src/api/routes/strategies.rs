@@ -9,7 +9,8 @@ use uuid::Uuid;
 
 use crate::api::error::{ApiError, ApiResult};
 use crate::api::extract::{Caller, StrictJson};
-use crate::api::{AppState, store, tenancy};
+use crate::api::state::AppState;
+use crate::api::{store, tenancy};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -85,7 +86,7 @@ pub async fn create(
             content_pillars: to_json(&body.content_pillars)?,
             kpis: to_json(&body.kpis)?,
         },
-        &format!("api:{}", caller.sub),
+        &caller.actor(),
     )
     .await?;
     tx.commit().await?;

@@ -11,10 +11,11 @@ use uuid::Uuid;
 
 use crate::api::error::{ApiError, ApiResult};
 use crate::api::extract::{Caller, IdPath, StrictJson};
-use crate::api::{AppState, tenancy};
+use crate::api::state::AppState;
+use crate::api::tenancy;
 use crate::codes::Code;
-use crate::queue::read::{self, TaskRecord};
-use crate::queue::{self, NewTask, TASK_TYPES};
+use crate::queue::read;
+use crate::queue::{self, NewTask, Status, TASK_TYPES};
 
 /// More dependencies than this on one task is almost certainly a client bug.
 const MAX_DEPENDENCIES: usize = 1000;
@@ -45,12 +46,7 @@ pub async fn create(
     let mut tx = tenancy::begin(&s.pool, &caller).await?;
     tenancy::workspace(&mut tx, &caller, task.workspace_id).await?;
     check_dependencies(&mut tx, &task).await?;
-    queue::insert(
-        &mut *tx,
-        &format!("api:{}", caller.sub),
-        std::slice::from_ref(&task),
-    )
-    .await?;
+    queue::insert(&mut *tx, &caller.actor(), std::slice::from_ref(&task)).await?;
     let row = read::tasks_by_id(&mut tx, &[task.id]).await?;
     tx.commit().await?;
     let row = row
@@ -69,18 +65,9 @@ pub async fn get(
     IdPath(id): IdPath,
 ) -> ApiResult<Json<Value>> {
     let mut tx = tenancy::begin(&s.pool, &caller).await?;
-    let row = find(&mut tx, &caller, id).await?;
+    let row = tenancy::task(&mut tx, &caller, id).await?;
     tx.commit().await?;
     Ok(Json(json!({"success": true, "task": row})))
-}
-
-/// A task of one of the caller's workspaces: 404 TASK_003 whether missing or someone else's.
-pub async fn find(tx: &mut tenancy::Tx, caller: &Caller, id: Uuid) -> ApiResult<TaskRecord> {
-    read::tasks_by_id(tx, &[id])
-        .await?
-        .into_iter()
-        .find(|t| caller.is_member(t.workspace_id))
-        .ok_or_else(|| ApiError::new(Code::TaskNotFound, format!("task {id} not found")))
 }
 
 /// Field rules beyond types: 422 TASK_007 for an unknown task type, 400 TASK_010 for the rest.
@@ -155,7 +142,7 @@ async fn check_dependencies(tx: &mut tenancy::Tx, task: &NewTask) -> ApiResult<(
     if task.depends_on.is_empty() {
         return Ok(());
     }
-    let found: HashMap<Uuid, String> =
+    let found: HashMap<Uuid, Status> =
         read::dependency_status(tx, &task.depends_on, task.workspace_id)
             .await?
             .into_iter()
@@ -175,10 +162,7 @@ async fn check_dependencies(tx: &mut tenancy::Tx, task: &NewTask) -> ApiResult<(
             ),
         ));
     }
-    if let Some((id, status)) = found
-        .iter()
-        .find(|(_, s)| *s == "failed" || *s == "cancelled")
-    {
+    if let Some((id, status)) = found.iter().find(|(_, s)| s.is_dead()) {
         return Err(ApiError::new(
             Code::DependencyNotMet,
             format!("dependency {id} is {status}; it can never complete (retry it first)"),

@@ -1,0 +1,66 @@
+//! What every handler shares, and how `taskfleet api` (and the demo) build it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Result;
+use axum::extract::FromRef;
+use metrics_exporter_prometheus::PrometheusHandle;
+use sqlx::PgPool;
+
+use crate::agents::http::HttpAgents;
+use crate::auth::TokenVerifier;
+use crate::config::ApiArgs;
+use crate::telemetry;
+use crate::worker::background::RegistrySync;
+use crate::worker::config::{WorkerConfig, default_worker_id};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: PgPool,
+    pub verifier: TokenVerifier,
+    /// Agent calls of the execute pass; None when TASKFLEET_AGENT_SECRET is not set on the API.
+    pub agents: Option<Arc<HttpAgents>>,
+    pub registry_sync: Arc<RegistrySync>,
+    /// Worker settings of the execute pass (its id goes to locked_by and the audit rows).
+    pub pass: WorkerConfig,
+    /// Zone for "today" when a workspace sets none (TASKFLEET_TIMEZONE).
+    pub default_zone: String,
+    pub metrics: PrometheusHandle,
+}
+
+impl AppState {
+    /// The state of an API on `pool` with the settings of `args`.
+    pub fn new(pool: PgPool, args: &ApiArgs, jwt_secret: &str) -> Result<Self> {
+        let exec = &args.exec;
+        // The execute pass sends no heartbeats, so its lease must outlast the task timeout.
+        let lease = Duration::from_secs(exec.task_timeout_secs + 30);
+        let pass = exec.to_config(format!("api-{}", default_worker_id()), 100, lease);
+        let agents = match &exec.agent_secret {
+            Some(secret) if !secret.is_empty() => {
+                Some(Arc::new(HttpAgents::new(secret, pass.task_timeout, 16)?))
+            }
+            _ => {
+                tracing::warn!(
+                    "TASKFLEET_AGENT_SECRET is not set: POST /api/tasks/execute is disabled"
+                );
+                None
+            }
+        };
+        Ok(Self {
+            registry_sync: Arc::new(RegistrySync::new(pool.clone())),
+            pool,
+            verifier: TokenVerifier::new(jwt_secret),
+            agents,
+            pass,
+            default_zone: exec.timezone.clone(),
+            metrics: telemetry::metrics(),
+        })
+    }
+}
+
+impl FromRef<AppState> for TokenVerifier {
+    fn from_ref(state: &AppState) -> Self {
+        state.verifier.clone()
+    }
+}

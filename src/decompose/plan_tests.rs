@@ -1,0 +1,168 @@
+//! The plan a three-phase strategy decomposes into: order, agents, priorities, dependencies.
+
+use super::{Plan, decompose};
+use serde_json::json;
+
+const ID: &str = "00000000-0000-0000-0000-000000000001";
+
+fn three_phase() -> Plan {
+    let calendar = json!({"phases": [
+        {"phase_name": "Awareness", "content_focus": "education",
+         "key_activities": ["Launch blog", "Hire a designer"]},
+        {"phase_name": "Engagement", "duration_days": 14,
+         "key_activities": ["Email newsletter", "Write copy", "Schedule posts", "Blog series"]},
+        {"phase_name": "Conversion", "content_focus": null, "duration_days": null,
+         "key_activities": ["Run ads", "Analytics review"]},
+    ]});
+    let pillars = json!([
+        {"name": "Thought leadership", "percentage_allocation": 25},
+        {"name": "Product", "percentage_allocation": 0.5, "extra": true},
+    ]);
+    let kpis = json!([{"metric_name": "Signups", "target": 500}]);
+    match decompose(ID, &calendar, &pillars, &kpis) {
+        Ok(plan) => plan,
+        Err(e) => panic!("unexpected error: {e}"),
+    }
+}
+
+#[test]
+fn task_order_agents_priorities() {
+    let plan = three_phase();
+    let got: Vec<_> = plan
+        .tasks
+        .iter()
+        .map(|t| {
+            (
+                t.description.as_str(),
+                t.assigned_agent,
+                t.task_type,
+                t.priority,
+                t.phase,
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("Launch blog", "content-generator", "content", 10, Some(0)),
+            ("Hire a designer", "general-executor", "general", 8, Some(0)),
+            ("Email newsletter", "email-agent", "email", 7, Some(1)),
+            ("Write copy", "content-generator", "content", 7, Some(1)),
+            ("Schedule posts", "calendar-agent", "scheduling", 7, Some(1)),
+            ("Blog series", "content-generator", "content", 7, Some(1)),
+            ("Run ads", "campaign-manager", "campaign", 6, Some(2)),
+            (
+                "Analytics review",
+                "analytics-agent",
+                "analysis",
+                6,
+                Some(2)
+            ),
+            (
+                "Create content for Thought leadership pillar",
+                "content-generator",
+                "content",
+                3,
+                None
+            ),
+            (
+                "Create content for Product pillar",
+                "content-generator",
+                "content",
+                1,
+                None
+            ),
+            (
+                "Setup tracking for Signups",
+                "analytics-agent",
+                "analysis",
+                7,
+                None
+            ),
+        ]
+    );
+}
+
+#[test]
+fn dependency_edges() {
+    let plan = three_phase();
+    let deps: Vec<Vec<usize>> = plan.tasks.iter().map(|t| t.depends_on.clone()).collect();
+    let want: [&[usize]; 11] = [
+        &[],
+        &[],
+        // email and calendar also wait for the phase's content tasks 3 and 5
+        &[0, 1, 3, 5],
+        &[0, 1],
+        &[0, 1, 3, 5],
+        &[0, 1],
+        &[2, 3, 4, 5],
+        &[2, 3, 4, 5],
+        &[],
+        &[],
+        &[],
+    ];
+    assert_eq!(deps, want);
+}
+
+#[test]
+fn phases_and_totals() {
+    let plan = three_phase();
+    let got: Vec<_> = plan
+        .phases
+        .iter()
+        .map(|p| {
+            (
+                p.phase_name.as_str(),
+                p.tasks.clone(),
+                p.dependencies.clone(),
+                p.estimated_days,
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("Awareness", vec![0, 1], vec![], 30),
+            ("Engagement", vec![2, 3, 4, 5], vec![0, 1], 14),
+            ("Conversion", vec![6, 7], vec![2, 3, 4, 5], 30),
+        ]
+    );
+    assert_eq!(plan.ongoing, [8, 9, 10]);
+    assert_eq!(plan.estimated_duration_days, 74);
+}
+
+#[test]
+fn input_data() {
+    let plan = three_phase();
+    assert_eq!(
+        plan.tasks[0].input_data,
+        json!({"phase_name": "Awareness", "activity": "Launch blog",
+               "content_focus": "education", "strategy_id": ID})
+    );
+    assert_eq!(
+        plan.tasks[2].input_data,
+        json!({"phase_name": "Engagement", "activity": "Email newsletter",
+               "content_focus": null, "strategy_id": ID})
+    );
+    assert_eq!(
+        plan.tasks[9].input_data,
+        json!({"pillar": {"name": "Product", "percentage_allocation": 0.5, "extra": true},
+               "strategy_id": ID})
+    );
+    assert_eq!(
+        plan.tasks[10].input_data,
+        json!({"kpi": {"metric_name": "Signups", "target": 500}, "strategy_id": ID})
+    );
+}
+
+#[test]
+fn null_pillars_and_kpis_are_empty() {
+    let calendar = json!({"phases": [{"phase_name": "Only", "key_activities": ["Blog"]}]});
+    let plan = match decompose(ID, &calendar, &json!(null), &json!(null)) {
+        Ok(plan) => plan,
+        Err(e) => panic!("unexpected error: {e}"),
+    };
+    assert_eq!(plan.tasks.len(), 1);
+    assert!(plan.ongoing.is_empty());
+    assert_eq!(plan.estimated_duration_days, 30);
+}
