@@ -17,7 +17,8 @@
 //! * [`api`]: the HTTP API process.
 //! * [`telemetry`]: the Prometheus recorder shared by the API and workers.
 //! * [`bench`]: `taskfleet bench`, the queue benchmark (production SQL and worker loop).
-//! * [`demo`]: the one-command demo (embedded Postgres, simulated agents); only the CLI uses it.
+//! * [`demo`]: the one-command demo (embedded Postgres, simulated agents); the CLI runs it, and
+//!   `bench` borrows its embedded Postgres and simulated agents.
 //! * [`signal`]: the stop signal (SIGTERM, Ctrl-C) of every long-running process.
 //! * [`cli`]: the `taskfleet` subcommands; nothing imports it but `main`.
 

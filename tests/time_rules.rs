@@ -18,7 +18,7 @@ use uuid::Uuid;
 use common::agent::{Reply, TestAgent};
 use common::{AGENT_SECRET, TestDb, new_task};
 use taskfleet::agents::http::HttpAgents;
-use taskfleet::queue::{self, ClaimFilter};
+use taskfleet::queue::{self, ClaimFilter, NewTask};
 use taskfleet::schedule::business_hours::{DEFAULT_ZONE, Rules};
 use taskfleet::schedule::retry::RetryPolicy;
 use taskfleet::schedule::{Clock, TimeRules};
@@ -58,13 +58,21 @@ fn config(id: &str) -> WorkerConfig {
     }
 }
 
-async fn sydney_workspace(db: &TestDb) -> Uuid {
-    sqlx::query_scalar(taskfleet::db::sql::WORKSPACE_CREATE)
+/// A priority-5 and a priority-9 task (in that order) in a workspace set to Sydney.
+async fn normal_and_urgent(db: &TestDb) -> Vec<Uuid> {
+    let ws: Uuid = sqlx::query_scalar(taskfleet::db::sql::WORKSPACE_CREATE)
         .bind("Sydney")
         .bind(Some("Australia/Sydney"))
         .fetch_one(&db.pool)
         .await
-        .unwrap()
+        .unwrap();
+    let tasks: Vec<_> = [5, 9]
+        .map(|priority| NewTask {
+            priority,
+            ..new_task(ws, "content-generator")
+        })
+        .into();
+    db.insert(&tasks).await
 }
 
 /// What a retry's `next_run_at` must be: 09:00 the next morning for a non-urgent task; for an
@@ -86,12 +94,7 @@ async fn a_503_at_half_past_six_in_sydney_retries_at_nine_unless_urgent(pool: Pg
     let db = TestDb::new(pool);
     let agent = TestAgent::always(Reply::Status(503)).await;
     db.register_agent("content-generator", &agent.url).await;
-    let ws = sydney_workspace(&db).await;
-    let mut normal = new_task(ws, "content-generator");
-    normal.priority = 5;
-    let mut urgent = new_task(ws, "content-generator");
-    urgent.priority = 9;
-    let ids = db.insert(&[normal, urgent]).await;
+    let ids = normal_and_urgent(&db).await;
 
     let cfg = config("evening-worker");
     let executor = Arc::new(HttpAgents::new(AGENT_SECRET, cfg.task_timeout, 2).unwrap());
@@ -137,12 +140,7 @@ async fn a_503_at_half_past_six_in_sydney_retries_at_nine_unless_urgent(pool: Pg
 #[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
 async fn a_lease_reclaimed_at_half_past_six_in_sydney_retries_at_nine_unless_urgent(pool: PgPool) {
     let db = TestDb::new(pool);
-    let ws = sydney_workspace(&db).await;
-    let mut normal = new_task(ws, "content-generator");
-    normal.priority = 5;
-    let mut urgent = new_task(ws, "content-generator");
-    urgent.priority = 9;
-    let ids = db.insert(&[normal, urgent]).await;
+    let ids = normal_and_urgent(&db).await;
     // A worker claims both with a lease that runs out at once, then is never heard from again.
     let claimed = queue::claim(
         &db.pool,

@@ -1,7 +1,15 @@
 //! Postgres access: connecting with actionable errors, migrations, and the `sql/` statements.
 //!
-//! Nothing outside `queue` (and the CLI's registry commands) runs statements; they all come from
-//! [`sql`], one const per file in `sql/`.
+//! Every statement the program runs comes from [`sql`] (one const per file in `sql/`) and goes
+//! through [`query`], [`query_as`] or [`query_scalar`]. Task state changes only in `queue`;
+//! the other callers read, or write rows that are not task state:
+//!
+//! * `api::store`, `api::tenancy`, `api::routes::health`: strategies, contacts, audit rows of
+//!   non-task changes, the tenant scope, the health probe;
+//! * `worker::background`, `worker::sweeps`: the agent registry, sweep ticks, queue gauges,
+//!   retention deletes;
+//! * `cli::agents`, `cli::workspaces`: the registry and workspace commands;
+//! * `demo`, `bench`: their own databases, progress and summary reads.
 
 pub mod migrate;
 pub mod sql;

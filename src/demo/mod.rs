@@ -1,7 +1,7 @@
 //! `taskfleet demo`: the whole system in one command. A database (yours, or a private throwaway
 //! one), simulated agents, the API and a fleet of workers in this process; a sample strategy is
 //! decomposed through the HTTP API and run to completion with live progress, then summarized.
-//! Built on the modules above; nothing imports it.
+//! Built on the modules above; the CLI runs it, and `bench` reuses [`postgres`] and [`sim`].
 
 pub mod postgres;
 pub mod progress;

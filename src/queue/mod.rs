@@ -17,6 +17,11 @@
 //! Every write of a claimed task is fenced by its [`Lease`] (id + attempt token), so a worker that
 //! lost its lease cannot overwrite a newer attempt. Reads for the API live in [`read`].
 //!
+//! Two writes of task rows happen elsewhere, neither a transition of a live task: the retention
+//! sweep deletes terminal tasks past their retention (`worker::sweeps`, `task_delete_expired.sql`),
+//! and the benchmark marks its synthetic history completed in its own throwaway database
+//! (`bench`, `bench_mark_completed.sql`).
+//!
 //! This file only declares and re-exports; the items live in the files named above.
 
 mod claim;

@@ -3,44 +3,18 @@
 
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
-use uuid::Uuid;
 
 use super::finish::{Applied, Batch};
 use super::settle::{AttemptEnd, Rules, settle};
-use super::task::{AttemptView, Lease};
+use super::task::ClaimedTask;
 use crate::db::sql;
-use crate::schedule::TaskTiming;
 
+/// An in_progress task whose lease ran out, and the worker that held it.
 #[derive(sqlx::FromRow)]
 struct Expired {
-    id: Uuid,
-    retry_count: i32,
-    max_retries: i32,
-    attempt_token: Uuid,
+    #[sqlx(flatten)]
+    task: ClaimedTask,
     locked_by: Option<String>,
-    priority: i32,
-    task_type: String,
-    assigned_agent: String,
-    timezone: Option<String>,
-}
-
-impl Expired {
-    fn view(&self) -> AttemptView<'_> {
-        AttemptView {
-            lease: Lease {
-                task_id: self.id,
-                token: self.attempt_token,
-            },
-            retry_count: self.retry_count,
-            max_retries: self.max_retries,
-            timing: TaskTiming {
-                priority: self.priority,
-                task_type: &self.task_type,
-                assigned_agent: &self.assigned_agent,
-                timezone: self.timezone.as_deref(),
-            },
-        }
-    }
 }
 
 /// Takes back up to `limit` expired leases in one transaction (rows another reaper holds are
@@ -62,7 +36,7 @@ pub async fn reclaim_expired(
         let end = AttemptEnd::LeaseExpired {
             worker: task.locked_by.clone(),
         };
-        batch.push(settle(task.view(), &end, rules, now));
+        batch.push(settle(task.task.attempt_view(), &end, rules, now));
     }
     let applied = batch.apply_requeues_and_fails(&mut tx, reaper_id).await?;
     tx.commit().await?;
