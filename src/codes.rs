@@ -29,6 +29,9 @@ pub enum Code {
     Unauthorized,
     /// Workspace not found, or the caller is not a member (404).
     WorkspaceNotFound,
+    /// The agent answered 2xx with output that cannot be stored (a NUL character, a value over
+    /// a limit): the task fails, nothing else does.
+    UnusableReply,
 }
 
 impl Code {
@@ -47,6 +50,7 @@ impl Code {
             Code::InvalidDependencies => "TASK_011",
             Code::Unauthorized => "TASK_012",
             Code::WorkspaceNotFound => "TASK_013",
+            Code::UnusableReply => "TASK_014",
         }
     }
 
@@ -58,7 +62,10 @@ impl Code {
             Code::DependencyNotMet | Code::InvalidStateChange => 409,
             Code::InvalidRequest => 400,
             Code::Unauthorized => 401,
-            Code::AgentUnavailable | Code::MaxRetriesExceeded | Code::ExecutionTimeout => 500,
+            Code::AgentUnavailable
+            | Code::MaxRetriesExceeded
+            | Code::ExecutionTimeout
+            | Code::UnusableReply => 500,
         }
     }
 }

@@ -21,7 +21,16 @@ pub fn classify(
     now: DateTime<Utc>,
 ) -> Outcome {
     if (200..300).contains(&status) {
-        return Outcome::Success(success_body(body));
+        return match success_body(body) {
+            Ok(output) => Outcome::Success(output),
+            Err(why) => Outcome::Permanent {
+                class: "unusable_reply".into(),
+                error: format!(
+                    "{}: agent reply cannot be stored: {why}",
+                    Code::UnusableReply
+                ),
+            },
+        };
     }
     let error = format!("HTTP {status}: {}", snippet(body));
     let class = format!("http_{status}");
@@ -58,16 +67,48 @@ pub fn transport(error: &str) -> Outcome {
 }
 
 /// A 2xx body: JSON as is, empty as `{}`, anything else kept as text so no output is lost.
-fn success_body(body: &[u8]) -> Value {
+/// Refused (with the reason) when Postgres could not store it: jsonb and text hold no NUL
+/// character, which JSON allows as `\u0000`.
+fn success_body(body: &[u8]) -> Result<Value, String> {
     if body.iter().all(u8::is_ascii_whitespace) {
-        return json!({});
+        return Ok(json!({}));
     }
-    serde_json::from_slice(body)
-        .unwrap_or_else(|_| json!({ "text": String::from_utf8_lossy(body) }))
+    let Ok(output) = serde_json::from_slice::<Value>(body) else {
+        if body.contains(&0) {
+            return Err("its text contains a NUL byte".into());
+        }
+        return Ok(json!({ "text": String::from_utf8_lossy(body) }));
+    };
+    // Only a body that spells `\u0000` can hold a NUL: skip the walk for every other one.
+    let spelled = body.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000"));
+    match spelled.then(|| nul_at(&output, "$")).flatten() {
+        Some(path) => Err(format!("a NUL character (\\u0000) at {path}")),
+        None => Ok(output),
+    }
 }
 
+/// The JSON path of the first string or key holding a NUL character.
+fn nul_at(value: &Value, path: &str) -> Option<String> {
+    match value {
+        Value::String(s) => s.contains('\0').then(|| path.to_string()),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, item)| nul_at(item, &format!("{path}[{i}]"))),
+        Value::Object(map) => map.iter().find_map(|(key, item)| {
+            if key.contains('\0') {
+                Some(format!("a key of {path}"))
+            } else {
+                nul_at(item, &format!("{path}.{key}"))
+            }
+        }),
+        _ => None,
+    }
+}
+
+/// The start of an error body for `error_message` (text, which cannot hold NUL: replaced).
 fn snippet(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
+    let text = String::from_utf8_lossy(body).replace('\0', "\u{FFFD}");
     let text = text.trim();
     match text.char_indices().nth(BODY_SNIPPET) {
         Some((cut, _)) => format!("{}…", &text[..cut]),
@@ -167,6 +208,38 @@ mod tests {
             classify(200, None, b"done", now()),
             Outcome::Success(json!({"text": "done"}))
         );
+    }
+
+    #[test]
+    fn replies_postgres_cannot_store_fail_the_task_with_task_014() {
+        for (body, at) in [
+            (&br#"{"x":"a\u0000b"}"#[..], "$.x"),
+            (br#"{"list":[1,{"deep":"\u0000"}]}"#, "$.list[1].deep"),
+            (br#"{"k\u0000":1}"#, "a key of $"),
+        ] {
+            match classify(200, None, body, now()) {
+                Outcome::Permanent { class, error } => {
+                    assert_eq!(class, "unusable_reply");
+                    assert!(error.starts_with("TASK_014: "), "{error}");
+                    assert!(error.ends_with(at), "{error}");
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        assert!(matches!(
+            classify(200, None, b"plain\0text", now()),
+            Outcome::Permanent { .. }
+        ));
+        // An escaped backslash before "u0000" is no NUL.
+        assert_eq!(
+            classify(200, None, br#"{"x":"\\u0000"}"#, now()),
+            Outcome::Success(json!({"x": "\\u0000"}))
+        );
+        // Error bodies are text: a NUL there is replaced, the failure class kept.
+        match classify(503, None, b"down\0", now()) {
+            Outcome::Transient { error, .. } => assert_eq!(error, "HTTP 503: down\u{FFFD}"),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

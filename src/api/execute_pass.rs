@@ -43,7 +43,13 @@ pub async fn run(
             .reload_if_older(registry, Duration::from_secs(1))
             .await;
     }
-    let log = pass::run_once(&s.pool, &s.pass, agents, filter, limit).await?;
+    // The pass runs as a task of its own: a client that hangs up drops this handler, not the
+    // pass, so every task it claimed still runs and has its outcome recorded.
+    let (pool, cfg, filter) = (s.pool.clone(), s.pass.clone(), filter.clone());
+    let log =
+        tokio::spawn(async move { pass::run_once(&pool, &cfg, agents, &filter, limit).await })
+            .await
+            .map_err(ApiError::internal)??;
     let mut conn = s.pool.acquire().await?;
     let remaining = read::queued_count(&mut conn, workspace_id).await?;
     let executed = log.iter().filter(|e| e.completed()).count();

@@ -33,6 +33,42 @@ pub fn has_sql_state(err: &sqlx::Error, code: &str) -> bool {
         .is_some_and(|c| c == code)
 }
 
+/// The server could not be reached, went away, or cannot take writes now (read-only, shutting
+/// down, out of connections): the same statement may succeed later, so a result is held and
+/// written again rather than given up.
+pub fn is_unavailable(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed
+        | sqlx::Error::BeginFailed => true,
+        sqlx::Error::Database(e) => e.code().is_some_and(|c| {
+            // 08: connection exception; 57P0x: admin/crash shutdown, cannot connect now;
+            // 53: insufficient resources; 25006: read-only transaction (a standby, or
+            // default_transaction_read_only); 40001/40P01: serialization failure, deadlock.
+            c.starts_with("08")
+                || c.starts_with("57P0")
+                || c.starts_with("53")
+                || c == "25006"
+                || c == SERIALIZATION_FAILURE
+                || c == DEADLOCK
+        }),
+        _ => false,
+    }
+}
+
+/// The data of one row cannot be stored (SQLSTATE class 22, data exception, e.g. a NUL
+/// character in text or jsonb; or 54, a value over a program limit): writing it again will fail
+/// again, and only that row should pay for it.
+pub fn is_data_error(err: &sqlx::Error) -> bool {
+    err.as_database_error()
+        .and_then(|e| e.code())
+        .is_some_and(|c| c.starts_with("22") || c.starts_with("54"))
+}
+
 /// Reads `DATABASE_URL`, with the fix in the message when it is missing.
 pub fn database_url(value: Option<String>) -> Result<String> {
     match value {

@@ -8,6 +8,7 @@ use sqlx::types::Json;
 use sqlx::{PgConnection, PgExecutor, PgPool};
 use uuid::Uuid;
 
+use super::settle::refused_output;
 use super::task::{Lease, Status, is_retryable, split};
 use super::transition::{Failure, Requeue, Transition};
 use crate::db::sql;
@@ -38,19 +39,24 @@ impl Batch {
         self.requeue.iter().map(|r| r.next_run_at)
     }
 
-    /// Writes the batch: completions in their own transaction (it retries deadlocks), then
-    /// requeues and failures together.
+    /// Writes the batch: completions in their own transactions (they retry deadlocks), then
+    /// requeues and failures together. A completion whose output Postgres refuses fails that
+    /// task alone ([`refused_output`]); every other outcome of the batch is written as usual.
     pub async fn apply(&self, pool: &PgPool, worker_id: &str) -> Result<Applied, sqlx::Error> {
-        let completed = complete(pool, worker_id, &self.complete).await?;
-        let mut applied = if self.requeue.is_empty() && self.fail.is_empty() {
-            Applied::default()
-        } else {
-            let mut tx = pool.begin().await?;
-            let applied = self.apply_requeues_and_fails(&mut tx, worker_id).await?;
-            tx.commit().await?;
-            applied
+        let (completed, refused) = complete_isolating(pool, worker_id, &self.complete).await?;
+        let mut applied = Applied {
+            completed,
+            ..Applied::default()
         };
-        applied.completed = completed;
+        if !(self.requeue.is_empty() && self.fail.is_empty() && refused.is_empty()) {
+            let mut tx = pool.begin().await?;
+            let mut failed = fail(&mut tx, worker_id, &refused).await?;
+            let rest = self.apply_requeues_and_fails(&mut tx, worker_id).await?;
+            tx.commit().await?;
+            failed.extend(rest.failed);
+            applied.requeued = rest.requeued;
+            applied.failed = failed;
+        }
         Ok(applied)
     }
 
@@ -75,6 +81,38 @@ pub struct Applied {
     pub completed: Vec<Uuid>,
     pub requeued: Vec<Uuid>,
     pub failed: Vec<Uuid>,
+}
+
+/// Completes `items`, isolating any whose output Postgres refuses (a data error): the part that
+/// failed is halved until the refused item stands alone, and it becomes a failure; the others
+/// complete. Each part is its own transaction, and a retried part is fenced, so nothing
+/// completes twice. Any other error is returned for the caller to retry.
+async fn complete_isolating(
+    pool: &PgPool,
+    worker_id: &str,
+    items: &[(Lease, Value)],
+) -> Result<(Vec<Uuid>, Vec<Failure>), sqlx::Error> {
+    let mut completed = Vec::new();
+    let mut refused = Vec::new();
+    let mut parts = vec![items];
+    while let Some(part) = parts.pop() {
+        match complete(pool, worker_id, part).await {
+            Ok(ids) => completed.extend(ids),
+            Err(e) if crate::db::is_data_error(&e) => match part {
+                [(lease, _)] => {
+                    tracing::warn!(task_id = %lease.task_id, error = %e, "agent output refused by the database");
+                    refused.push(refused_output(*lease, &e));
+                }
+                _ => {
+                    let (head, tail) = part.split_at(part.len() / 2);
+                    parts.push(tail);
+                    parts.push(head);
+                }
+            },
+            Err(e) => return Err(e),
+        }
+    }
+    Ok((completed, refused))
 }
 
 /// Marks attempts completed with their outputs and unblocks their dependents, in one

@@ -8,7 +8,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use super::task::AttemptView;
+use super::task::{AttemptView, Lease};
 use super::transition::{Failure, Requeue, Transition};
 use crate::audit::Action;
 use crate::codes::Code;
@@ -66,6 +66,9 @@ pub struct Rules<'a> {
 /// | lease expired | as a transient failure, audited `task.reclaimed` |
 /// | out of hours | requeue (`task.deferred`) at the start window's opening, no retry used |
 /// | drained | requeue (`task.released`) now, no retry used |
+///
+/// One case is found only when the outcome is written: output Postgres refuses to store
+/// ([`refused_output`], TASK_014).
 pub fn settle(
     task: AttemptView<'_>,
     end: &AttemptEnd,
@@ -139,6 +142,21 @@ pub fn settle(
             action: Action::Released,
             details: json!({"reason": "worker shutdown"}),
         }),
+    }
+}
+
+/// An agent's output that Postgres refused to store (found by `Batch` when it writes a
+/// completion): the task fails with TASK_014 and nothing else in its batch is held up. The
+/// classification of agent answers catches the known cases (a NUL character) before this.
+pub fn refused_output(lease: Lease, err: &sqlx::Error) -> Failure {
+    Failure {
+        lease,
+        error: format!(
+            "{}: agent reply cannot be stored: {err}",
+            Code::UnusableReply
+        ),
+        action: Action::Failed,
+        details: json!({"class": "unusable_reply"}),
     }
 }
 
