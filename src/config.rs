@@ -7,6 +7,7 @@ use std::time::Duration;
 use anyhow::{Result, anyhow};
 use clap::Args;
 
+use crate::decompose::Limits;
 use crate::schedule::Clock;
 use crate::schedule::TimeRules;
 use crate::schedule::business_hours::{DEFAULT_ZONE, Rules};
@@ -193,6 +194,53 @@ pub struct ApiArgs {
     /// HS256 secret of API bearer tokens (required).
     #[arg(long, env = "TASKFLEET_JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<String>,
+
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// How large a strategy the API takes (413 on `POST /api/strategies`, 422 TASK_002 on
+/// decomposition, naming the limit). Each task of phase N+1 depends on each activity of phase
+/// N, so the edge limit is what keeps a decomposition's work and answer linear in its body.
+#[derive(Debug, Clone, Args)]
+pub struct LimitArgs {
+    /// Phases of a campaign calendar.
+    #[arg(long, env = "TASKFLEET_MAX_PHASES", default_value_t = Limits::default().phases)]
+    pub max_phases: usize,
+    /// Key activities of one phase.
+    #[arg(long, env = "TASKFLEET_MAX_ACTIVITIES_PER_PHASE",
+          default_value_t = Limits::default().activities_per_phase)]
+    pub max_activities_per_phase: usize,
+    /// Tasks one decomposition creates (activities, pillars and KPIs).
+    #[arg(long, env = "TASKFLEET_MAX_TASKS_PER_DECOMPOSITION",
+          default_value_t = Limits::default().tasks)]
+    pub max_tasks_per_decomposition: usize,
+    /// Dependency edges one decomposition creates.
+    #[arg(long, env = "TASKFLEET_MAX_DEPENDENCY_EDGES", default_value_t = Limits::default().edges)]
+    pub max_dependency_edges: usize,
+}
+
+impl Default for LimitArgs {
+    fn default() -> Self {
+        let l = Limits::default();
+        Self {
+            max_phases: l.phases,
+            max_activities_per_phase: l.activities_per_phase,
+            max_tasks_per_decomposition: l.tasks,
+            max_dependency_edges: l.edges,
+        }
+    }
+}
+
+impl LimitArgs {
+    pub fn limits(&self) -> Limits {
+        Limits {
+            phases: self.max_phases,
+            activities_per_phase: self.max_activities_per_phase,
+            tasks: self.max_tasks_per_decomposition,
+            edges: self.max_dependency_edges,
+        }
+    }
 }
 
 /// A required secret, with the fix in the message when it is missing.

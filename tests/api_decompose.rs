@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use common::api::{ApiCtx, assert_error, other_workspace, row_counts, token};
+use common::api::{ApiCtx, assert_error, other_workspace, row_counts, token, uuid};
 
 type Ctx = ApiCtx;
 
@@ -90,13 +90,6 @@ const EXPECTED: [(&str, &str, &str, i64); 13] = [
         7,
     ),
 ];
-
-fn uuid(v: &Value) -> Uuid {
-    v.as_str()
-        .unwrap_or_else(|| panic!("not a uuid string: {v}"))
-        .parse()
-        .unwrap()
-}
 
 fn uuids(v: &Value) -> Vec<Uuid> {
     v.as_array()

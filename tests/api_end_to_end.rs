@@ -13,8 +13,9 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use common::agent::{Reply, TestAgent};
-use common::api::{ApiCtx, token};
+use common::api::{ApiCtx, token, uuid};
 use common::procs::WorkerProc;
+use common::wait_until;
 
 const AGENTS: [&str; 6] = [
     "content-generator",
@@ -55,24 +56,9 @@ async fn ctx(pool: PgPool) -> Ctx {
     Ctx { base, agent }
 }
 
-fn uuid(v: &Value) -> Uuid {
-    v.as_str()
-        .unwrap_or_else(|| panic!("not a uuid string: {v}"))
-        .parse()
-        .unwrap()
-}
-
 impl Ctx {
     async fn status(&self) -> Value {
-        let (code, body) = self
-            .api
-            .get(
-                &format!("/api/tasks/status?workspace_id={}&limit=1000", self.ws),
-                &self.token,
-            )
-            .await;
-        assert_eq!(code, 200, "{body}");
-        body
+        self.status_page("&limit=1000").await
     }
 
     async fn execute(&self, body: Value) -> Value {
@@ -146,30 +132,31 @@ async fn a_decomposed_strategy_runs_to_completion_in_dependency_order(pool: PgPo
     };
     let _worker = WorkerProc::start(&c.db, &[("TASKFLEET_BUSINESS_HOURS", "off")]).await;
 
-    let start = Instant::now();
-    loop {
-        let s = c.status().await;
-        let summary = &s["summary"];
-        assert_eq!(summary["total"], total as i64, "{summary}");
-        assert_eq!(summary["failed"], 0, "{s}");
-        assert_eq!(summary["cancelled"], 0, "{s}");
-        if summary["completed"] == total as i64 {
-            assert!(
-                s["tasks"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .all(|t| t["progress_percentage"] == 100 && t["dependencies_met"] == true),
-                "{s}"
-            );
-            break;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(90),
-            "not everything completed: {summary}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let s = wait_until(
+        "every task completed",
+        Duration::from_secs(90),
+        async || {
+            let s = c.status().await;
+            let summary = &s["summary"];
+            assert_eq!(summary["total"], total as i64, "{summary}");
+            assert_eq!(summary["failed"], 0, "{s}");
+            assert_eq!(summary["cancelled"], 0, "{s}");
+            if summary["completed"] == total as i64 {
+                Ok(s)
+            } else {
+                Err(format!("not everything completed: {summary}"))
+            }
+        },
+    )
+    .await;
+    assert!(
+        s["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["progress_percentage"] == 100 && t["dependencies_met"] == true),
+        "{s}"
+    );
 
     // Every task was called exactly once, after each of its dependencies' calls had answered
     // and their completion had been written.
@@ -210,15 +197,9 @@ async fn a_decomposed_strategy_runs_to_completion_in_dependency_order(pool: PgPo
         }
     }
 
-    let (code, m) = c
-        .api
-        .get(
-            &format!("/api/metrics/orchestrator?workspace_id={}", c.ws),
-            &c.token,
-        )
+    let m = c
+        .get_ok(&format!("/api/metrics/orchestrator?workspace_id={}", c.ws))
         .await;
-    assert_eq!(code, 200, "{m}");
-    assert_eq!(m["success"], true);
     assert_eq!(m["tasks_executed_today"], total as i64, "{m}");
     assert_eq!(m["tasks_created_today"], total as i64, "{m}");
     assert_eq!(m["tasks_failed_today"], 0, "{m}");

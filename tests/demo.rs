@@ -13,8 +13,8 @@ use serde_json::json;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use common::TestDb;
 use common::procs::{BIN, free_addr};
+use common::{TestDb, wait_until};
 use taskfleet::auth::AgentClaims;
 
 /// Runs the demo to the end: (success, stdout).
@@ -152,11 +152,12 @@ async fn agents_sim_checks_the_jwt_and_honours_the_failure_rate() {
         .unwrap();
     let client = reqwest::Client::new();
     let url = format!("http://{addr}/content-generator");
-    let start = Instant::now();
-    while tokio::net::TcpStream::connect(addr).await.is_err() {
-        assert!(start.elapsed() < Duration::from_secs(20));
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_until(
+        "the simulated agents listen",
+        Duration::from_secs(20),
+        async || tokio::net::TcpStream::connect(addr).await.is_ok(),
+    )
+    .await;
     let call = |secret: &'static str, agent: &'static str| {
         let task_id = Uuid::new_v4();
         let now = chrono::Utc::now().timestamp();

@@ -171,3 +171,84 @@ async fn execute_finishes_and_records_its_tasks_when_the_client_hangs_up(pool: P
     assert_eq!(row.locked_by, None);
     assert_eq!(calls_per_task(&agent).get(&id), Some(&1));
 }
+
+/// A strategy body: `phases` phases of `per_phase` activities each.
+fn strategy(ws: Uuid, phases: usize, per_phase: usize) -> Value {
+    let phases: Vec<Value> = (0..phases)
+        .map(|p| {
+            json!({
+                "phase_name": format!("phase {p}"),
+                "key_activities": vec!["Write blog"; per_phase],
+            })
+        })
+        .collect();
+    json!({
+        "workspace_id": ws,
+        "name": "big",
+        "campaign_calendar": {"phases": phases},
+        "content_pillars": [],
+        "kpis": [],
+    })
+}
+
+#[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
+async fn the_largest_strategy_the_body_limit_allows_is_refused_naming_the_limit(pool: PgPool) {
+    let ctx = ApiCtx::new(pool).await;
+    // About 1 MiB: two phases of 40,000 activities, each of which would depend on all 40,000
+    // of the phase before (1.6 billion edges without a limit).
+    let body = strategy(ctx.ws, 2, 40_000);
+    assert!(body.to_string().len() < 1024 * 1024);
+    let started = std::time::Instant::now();
+    let message = ctx
+        .reject(
+            "POST",
+            "/api/strategies",
+            Some(body.into()),
+            413,
+            "TASK_010",
+        )
+        .await;
+    eprintln!("refused in {:?}", started.elapsed());
+    assert!(
+        message.contains("key_activities of phase 0 is 40000, over the limit of 200 (TASKFLEET_MAX_ACTIVITIES_PER_PHASE)"),
+        "{message}"
+    );
+}
+
+#[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
+async fn decomposing_a_stored_strategy_over_a_limit_is_refused_naming_it(pool: PgPool) {
+    let ctx = ApiCtx::new(pool).await;
+    // Strategies written by other tools reach the decomposition unchecked: it checks again.
+    for (phases, per_phase, var) in [
+        (2, 3_000, "TASKFLEET_MAX_ACTIVITIES_PER_PHASE"),
+        (3, 200, "TASKFLEET_MAX_DEPENDENCY_EDGES"),
+        (6, 200, "TASKFLEET_MAX_TASKS_PER_DECOMPOSITION"),
+    ] {
+        let body = strategy(ctx.ws, phases, per_phase);
+        let mut conn = ctx.db.pool.acquire().await.unwrap();
+        let id = taskfleet::api::store::insert_strategy(
+            &mut conn,
+            taskfleet::api::store::NewStrategy {
+                workspace_id: ctx.ws,
+                contact_id: None,
+                name: "big",
+                campaign_calendar: body["campaign_calendar"].clone(),
+                content_pillars: json!([]),
+                kpis: json!([]),
+            },
+            "another-tool",
+        )
+        .await
+        .unwrap();
+        let message = ctx
+            .reject(
+                "POST",
+                "/api/tasks/decompose",
+                Some(json!({"strategy_id": id, "workspace_id": ctx.ws}).into()),
+                422,
+                "TASK_002",
+            )
+            .await;
+        assert!(message.ends_with(&format!("({var})")), "{message}");
+    }
+}

@@ -11,30 +11,10 @@ use uuid::Uuid;
 
 use common::agent::{Reply, TestAgent};
 use common::procs::WorkerProc;
-use common::{TestDb, new_task};
+use common::{TestDb, new_task, wait_until};
 use taskfleet::queue::{self, ClaimFilter, NewTask, Status};
 
 const MINUTE: Duration = Duration::from_secs(60);
-
-/// The previous status, or why the cancel was refused.
-async fn cancel(db: &TestDb, id: Uuid) -> Result<Status, String> {
-    let mut tx = db.pool.begin().await.unwrap();
-    let previous = queue::cancel(&mut tx, id, Some("changed plans"), "test")
-        .await
-        .map_err(|e| e.to_string());
-    tx.commit().await.unwrap();
-    previous
-}
-
-/// The ids re-queued (the task first), or why the retry was refused.
-async fn retry(db: &TestDb, id: Uuid, reset: bool) -> Result<Vec<Uuid>, String> {
-    let mut tx = db.pool.begin().await.unwrap();
-    let ids = queue::retry(&mut tx, id, reset, "test")
-        .await
-        .map_err(|e| e.to_string());
-    tx.commit().await.unwrap();
-    ids
-}
 
 /// a → b → c (c depends on b depends on a).
 fn chain(ws: Uuid) -> Vec<NewTask> {
@@ -51,7 +31,7 @@ async fn cancelling_a_queued_task_cascades_down_the_chain(pool: PgPool) {
     let db = TestDb::new(pool);
     let ws = db.workspace().await;
     let ids = db.insert(&chain(ws)).await;
-    assert_eq!(cancel(&db, ids[0]).await, Ok(Status::Queued));
+    assert_eq!(db.cancel(ids[0]).await, Ok(Status::Queued));
     let a = db.task(ids[0]).await;
     assert_eq!(
         (a.status.as_str(), a.error_message.as_deref()),
@@ -72,7 +52,7 @@ async fn cancelling_a_queued_task_cascades_down_the_chain(pool: PgPool) {
     }
     // Terminal now: a second cancel is refused (the API answers 409 TASK_009).
     assert_eq!(
-        cancel(&db, ids[0]).await,
+        db.cancel(ids[0]).await,
         Err("cannot cancel a task that is cancelled".into())
     );
 }
@@ -89,7 +69,7 @@ async fn a_completed_task_cannot_be_cancelled(pool: PgPool) {
         .await
         .unwrap();
     assert_eq!(
-        cancel(&db, id).await,
+        db.cancel(id).await,
         Err("cannot cancel a task that is completed".into())
     );
     assert_eq!(db.task(id).await.status, "completed");
@@ -114,7 +94,7 @@ async fn a_diamond_is_cancelled_once_per_task(pool: PgPool) {
         unrelated.clone(),
     ])
     .await;
-    cancel(&db, top.id).await.unwrap();
+    db.cancel(top.id).await.unwrap();
     for id in [l.id, r.id, bottom.id] {
         assert_eq!(db.task(id).await.status, "cancelled");
         let cancels = db
@@ -136,7 +116,7 @@ async fn a_cancelled_attempt_cannot_complete_late(pool: PgPool) {
     let t = queue::claim(&db.pool, "w", 1, MINUTE, &ClaimFilter::default())
         .await
         .unwrap();
-    assert_eq!(cancel(&db, id).await, Ok(Status::InProgress));
+    assert_eq!(db.cancel(id).await, Ok(Status::InProgress));
     let late = queue::complete(&db.pool, "w", &[(t[0].lease(), json!({"late": true}))])
         .await
         .unwrap();
@@ -151,31 +131,31 @@ async fn cancelling_an_in_flight_task_drops_the_agent_call_at_once(pool: PgPool)
     let agent = TestAgent::always(Reply::Hang).await;
     db.register_agent("content-generator", &agent.url).await;
     let ws = db.workspace().await;
-    let _w = WorkerProc::start(&db, &[]).await;
+    let w = WorkerProc::start(&db, &[]).await;
     let id = db.insert(&[new_task(ws, "content-generator")]).await[0];
-    let start = Instant::now();
-    while agent.calls().is_empty() {
-        assert!(start.elapsed() < MINUTE);
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    agent.wait_called(id, MINUTE).await;
     let cancelled_at = Instant::now();
-    assert_eq!(cancel(&db, id).await, Ok(Status::InProgress));
-    loop {
-        if let Some(ended) = agent.ended_at(id) {
-            let after = ended - cancelled_at;
-            assert!(
-                after < Duration::from_secs(1),
-                "the call ended {after:?} after the cancel"
-            );
-            break;
-        }
-        assert!(
-            cancelled_at.elapsed() < Duration::from_secs(5),
-            "the agent call was never dropped"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(db.cancel(id).await, Ok(Status::InProgress));
+    let ended = wait_until(
+        "the agent call is dropped",
+        Duration::from_secs(5),
+        async || agent.ended_at(id).ok_or_else(|| "still running".to_owned()),
+    )
+    .await;
+    let after = ended - cancelled_at;
+    assert!(
+        after < Duration::from_secs(1),
+        "the call ended {after:?} after the cancel"
+    );
+    // The worker is done with the attempt (it logs that it abandoned it, and writes nothing
+    // after that): only now can we tell that it left the cancelled row alone.
+    let task = id.to_string();
+    wait_until("the worker abandons the attempt", MINUTE, async || {
+        w.log()
+            .lines()
+            .any(|l| l.contains("attempt abandoned") && l.contains(&task))
+    })
+    .await;
     let row = db.task(id).await;
     assert_eq!(row.status, "cancelled");
     assert_eq!(db.audit_actions(id).await.last().unwrap(), "task.cancelled");
@@ -207,7 +187,7 @@ async fn a_failure_cancels_dependents_and_a_retry_brings_back_only_those(pool: P
         .await;
     // An unrelated task cancelled on its own account must stay cancelled.
     db.insert(std::slice::from_ref(&other_root)).await;
-    cancel(&db, other_root.id).await.unwrap();
+    db.cancel(other_root.id).await.unwrap();
 
     let w = WorkerProc::start(&db, &[("TASKFLEET_BACKOFF_BASE_MS", "10")]).await;
     let row = db.wait_status(upstream.id, "failed", MINUTE).await;
@@ -224,7 +204,7 @@ async fn a_failure_cancels_dependents_and_a_retry_brings_back_only_those(pool: P
     }
 
     // Without reset, retry_count stays; with it, it starts over. Only the cascade comes back.
-    let mut requeued = retry(&db, upstream.id, true).await.unwrap();
+    let mut requeued = db.retry(upstream.id, true).await.unwrap();
     requeued.sort();
     let mut want = vec![upstream.id, child.id, grandchild.id];
     want.sort();
@@ -249,15 +229,15 @@ async fn retry_keeps_the_retry_count_unless_asked_and_refuses_live_tasks(pool: P
     let id = db.insert(&[new_task(ws, "x")]).await[0];
     // queued: nothing to retry.
     assert_eq!(
-        retry(&db, id, false).await,
+        db.retry(id, false).await,
         Err("cannot retry a task that is queued".into())
     );
-    sqlx::query("UPDATE autonomous_tasks SET status = 'failed', retry_count = 3, error_message = 'TASK_005: x' WHERE id = $1")
-        .bind(id)
-        .execute(&db.pool)
-        .await
-        .unwrap();
-    assert_eq!(retry(&db, id, false).await, Ok(vec![id]));
+    // Failed through real attempts: three retries used, then TASK_005.
+    let failed = db.exhaust_retries(id).await;
+    assert_eq!(failed.status, "failed");
+    assert_eq!(failed.retry_count, 3);
+    assert!(failed.error_message.unwrap().starts_with("TASK_005"));
+    assert_eq!(db.retry(id, false).await, Ok(vec![id]));
     let row = db.task(id).await;
     assert_eq!(
         (row.status.as_str(), row.retry_count, row.error_message),

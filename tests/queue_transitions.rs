@@ -29,14 +29,6 @@ async fn claim(db: &TestDb, worker: &str, n: usize) -> Vec<queue::ClaimedTask> {
         .unwrap()
 }
 
-/// Every lease runs out, as if its worker stalled.
-async fn expire_leases(db: &TestDb) {
-    sqlx::query("UPDATE autonomous_tasks SET lease_expires_at = now() - interval '1 second'")
-        .execute(&db.pool)
-        .await
-        .unwrap();
-}
-
 /// One reaper pass.
 async fn reap(db: &TestDb) -> queue::Applied {
     let time = TimeRules::off();
@@ -117,15 +109,13 @@ async fn a_stale_attempt_token_changes_nothing(pool: PgPool) {
     let db = TestDb::new(pool);
     let ws = db.workspace().await;
     let id = db.insert(&[new_task(ws, "a")]).await[0];
-    let first = claim(&db, "w1", 1).await.remove(0);
-
-    // w1 stalls: its lease expires and the reaper takes the task back.
-    expire_leases(&db).await;
+    // w1 claims, then stalls: its lease expires and the reaper takes the task back.
+    let first = db.claim_expired("w1", 1).await.remove(0);
     assert_eq!(db.count("SELECT count(*) FROM stuck_tasks").await, 1);
     let report = reap(&db).await;
     assert_eq!(report.requeued, vec![id]);
     assert_eq!(db.task(id).await.retry_count, 1);
-    tokio::time::sleep(Duration::from_millis(20)).await; // past the 2 ms backoff
+    db.wait_ready(id).await; // the 2 ms backoff has passed
 
     let second = claim(&db, "w2", 1).await.remove(0);
     assert_eq!(second.attempt(), 2);
@@ -191,8 +181,7 @@ async fn reclaiming_the_last_retry_fails_the_task_with_task_005(pool: PgPool) {
     let mut t = new_task(ws, "a");
     t.max_retries = 0;
     let id = db.insert(&[t]).await[0];
-    claim(&db, "w1", 1).await;
-    expire_leases(&db).await;
+    db.claim_expired("w1", 1).await;
     let report = reap(&db).await;
     assert_eq!(report.failed, vec![id]);
     let row = db.task(id).await;
@@ -322,7 +311,7 @@ async fn a_dependent_inserted_during_completion_is_not_lost(pool: PgPool) {
     let pool = db.pool.clone();
     let b2 = b.clone();
     let insert = tokio::spawn(async move { queue::insert(&pool, "t", &[b2]).await.unwrap() });
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    db.wait_for_lock_waiter().await; // the insert waits for a's row
     sqlx::query(sql::TASK_UNBLOCK_DEPENDENTS)
         .bind(vec![ca.id])
         .execute(&mut *tx)
@@ -351,7 +340,7 @@ async fn a_dependent_inserted_during_completion_is_not_lost(pool: PgPool) {
             .await
             .unwrap()
     });
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    db.wait_for_lock_waiter().await; // the completion waits for c's row
     tx.commit().await.unwrap();
     assert_eq!(complete.await.unwrap(), vec![c.id]);
     assert_eq!(db.task(d.id).await.unmet_deps, 0, "order 2");

@@ -5,14 +5,13 @@ mod common;
 
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use chrono_tz::Tz;
 use serde_json::json;
 use sqlx::PgPool;
 
 use common::procs::WorkerProc;
-use common::{TestDb, new_task};
-use taskfleet::queue::{self, ClaimFilter};
+use common::{TestDb, new_task, wait_until};
 use taskfleet::schedule::retry::RetryPolicy;
 use taskfleet::schedule::{Clock, TimeRules};
 use taskfleet::worker::WorkerConfig;
@@ -87,27 +86,15 @@ async fn retention_deletes_old_terminal_rows_in_batches_but_keeps_needed_depende
     let recent = new_task(ws, "x");
     db.insert(&[needed.clone(), waiting.clone(), recent.clone()])
         .await;
-    sqlx::query(
-        "UPDATE autonomous_tasks SET status = 'completed', updated_at = now() - interval '40 days' \
-         WHERE id <> $1 AND id <> $2",
+    // Everything ready runs to completed (`waiting` stays queued: it was blocked on `needed`).
+    assert_eq!(db.complete_ready().await.len(), 2502);
+    // All but `recent` happened 40 days ago, audit rows included.
+    let old_ids: Vec<_> = old.iter().map(|t| t.id).collect();
+    db.backdate(
+        &[old_ids, vec![needed.id, waiting.id]].concat(),
+        TimeDelta::days(40),
     )
-    .bind(waiting.id)
-    .bind(recent.id)
-    .execute(&db.pool)
-    .await
-    .unwrap();
-    sqlx::query("UPDATE autonomous_tasks SET status = 'completed' WHERE id = $1")
-        .bind(recent.id)
-        .execute(&db.pool)
-        .await
-        .unwrap();
-    sqlx::query(
-        "UPDATE audit_logs SET created_at = now() - interval '40 days' WHERE resource_id <> $1",
-    )
-    .bind(recent.id)
-    .execute(&db.pool)
-    .await
-    .unwrap();
+    .await;
 
     let sweeps = Sweeps::new(db.pool.clone(), worker("w"), sweep_config(chrono_tz::UTC));
     let result = sweeps.run_once(Sweep::Retention).await.unwrap();
@@ -124,8 +111,12 @@ async fn retention_deletes_old_terminal_rows_in_batches_but_keeps_needed_depende
     );
     let audit_left = db.count("SELECT count(*) FROM audit_logs").await;
     assert_eq!(
-        audit_left, 1,
-        "only the recent task's audit row is younger than 30 days"
+        db.audit_actions(recent.id).await,
+        ["task.created", "task.started", "task.executed"]
+    );
+    assert_eq!(
+        audit_left, 3,
+        "only the recent task's audit rows are younger than 30 days"
     );
 }
 
@@ -134,19 +125,7 @@ async fn the_reaper_sweep_reclaims_expired_leases(pool: PgPool) {
     let db = TestDb::new(pool);
     let ws = db.workspace().await;
     let id = db.insert(&[new_task(ws, "x")]).await[0];
-    queue::claim(
-        &db.pool,
-        "dead-worker",
-        1,
-        Duration::from_secs(30),
-        &ClaimFilter::default(),
-    )
-    .await
-    .unwrap();
-    sqlx::query("UPDATE autonomous_tasks SET lease_expires_at = now() - interval '1 second'")
-        .execute(&db.pool)
-        .await
-        .unwrap();
+    db.claim_expired("dead-worker", 1).await;
     let sweeps = Sweeps::new(
         db.pool.clone(),
         worker("reaper"),
@@ -223,18 +202,14 @@ async fn workers_that_lose_the_metrics_tick_export_the_recorded_measurement(pool
         "taskfleet_oldest_ready_age_seconds 12.5",
     ];
     for w in &workers {
-        let start = std::time::Instant::now();
-        loop {
+        let what = format!("worker {} exports the recorded queue metrics", w.id);
+        wait_until(&what, Duration::from_secs(20), async || {
             let text = w.metrics_text().await;
-            if want.iter().all(|line| text.contains(line)) {
-                break;
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(20),
-                "worker {} never exported the recorded queue metrics:\n{text}",
-                w.id
-            );
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
+            want.iter()
+                .all(|line| text.contains(line))
+                .then_some(())
+                .ok_or(text)
+        })
+        .await;
     }
 }

@@ -105,11 +105,7 @@ async fn a_killed_worker_task_is_reclaimed_and_completed_once(pool: PgPool) {
     ];
     let mut first = WorkerProc::start(&db, &env).await;
     let id = db.insert(&[new_task(ws, "content-generator")]).await[0];
-    let start = std::time::Instant::now();
-    while agent.calls_for(id).is_empty() {
-        assert!(start.elapsed() < MINUTE, "the agent was never called");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    agent.wait_called(id, MINUTE).await;
     first.kill9();
 
     db.wait_count("SELECT count(*) FROM stuck_tasks", 1, MINUTE)
@@ -291,9 +287,7 @@ async fn sigterm_lets_running_tasks_finish_then_exits_zero(pool: PgPool) {
     let ws = db.workspace().await;
     let mut w = WorkerProc::start(&db, &[]).await;
     let id = db.insert(&[new_task(ws, "content-generator")]).await[0];
-    while agent.calls().is_empty() {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    agent.wait_called(id, MINUTE).await;
     w.sigterm();
     let status = w.wait_exit(MINUTE).await;
     assert!(status.success(), "{status}");
@@ -308,9 +302,7 @@ async fn sigterm_releases_what_outlives_the_grace_period(pool: PgPool) {
     let ws = db.workspace().await;
     let mut w = WorkerProc::start(&db, &[("TASKFLEET_SHUTDOWN_GRACE_SECS", "1")]).await;
     let id = db.insert(&[new_task(ws, "content-generator")]).await[0];
-    while agent.calls().is_empty() {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    agent.wait_called(id, MINUTE).await;
     w.sigterm();
     let status = w.wait_exit(MINUTE).await;
     assert!(status.success(), "{status}");

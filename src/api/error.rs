@@ -44,6 +44,15 @@ impl ApiError {
         }
     }
 
+    /// 413 TASK_010: a list in the request is longer than its documented limit.
+    pub fn over_limit(e: crate::decompose::Exceeded) -> Self {
+        Self {
+            status: StatusCode::PAYLOAD_TOO_LARGE,
+            code: Code::InvalidRequest.as_str(),
+            message: format!("request too large: {e}"),
+        }
+    }
+
     /// 401 TASK_012.
     pub fn unauthorized(message: impl Into<String>) -> Self {
         Self::new(Code::Unauthorized, message)

@@ -11,6 +11,7 @@ use sqlx::PgPool;
 use crate::agents::http::HttpAgents;
 use crate::auth::TokenVerifier;
 use crate::config::ApiArgs;
+use crate::decompose::Limits;
 use crate::telemetry;
 use crate::worker::background::RegistrySync;
 use crate::worker::config::{WorkerConfig, default_worker_id};
@@ -27,6 +28,8 @@ pub struct AppState {
     /// Zone for "today" when a workspace sets none (TASKFLEET_TIMEZONE).
     pub default_zone: String,
     pub metrics: PrometheusHandle,
+    /// How large a strategy may be.
+    pub limits: Limits,
 }
 
 impl AppState {
@@ -55,6 +58,7 @@ impl AppState {
             pass,
             default_zone: exec.timezone.clone(),
             metrics: telemetry::metrics(),
+            limits: args.limits.limits(),
         })
     }
 }

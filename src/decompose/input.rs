@@ -3,11 +3,16 @@
 
 use serde_json::{Map, Value};
 
+use super::limits::Exceeded;
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The strategy cannot be decomposed; the message names path and problem.
     #[error("{0}")]
     Unusable(String),
+    /// The strategy is larger than a configured limit (named in the message).
+    #[error(transparent)]
+    TooLarge(#[from] Exceeded),
 }
 
 /// Phase length used when `duration_days` is absent or null.

@@ -6,22 +6,25 @@
 //! as [`Error::Unusable`] naming the offending path.
 
 mod input;
+mod limits;
 mod plan;
 mod rules;
 
 pub use input::Error;
+pub use limits::{Exceeded, Limits};
 pub use plan::{Plan, PlanPhase, PlannedTask};
 pub use rules::{Agent, activity_priority, agent_for, pillar_priority};
 
 use input::{parse_calendar, parse_kpis, parse_pillars, unusable};
 use serde_json::Value;
 
-/// Validates the three strategy parts and builds the task plan.
+/// Validates the three strategy parts, checks them against `limits` and builds the task plan.
 pub fn decompose(
     strategy_id: &str,
     campaign_calendar: &Value,
     content_pillars: &Value,
     kpis: &Value,
+    limits: &Limits,
 ) -> Result<Plan, Error> {
     let phases = parse_calendar(campaign_calendar)?;
     let total_days = phases
@@ -30,6 +33,8 @@ pub fn decompose(
         .ok_or_else(|| unusable("campaign_calendar.phases duration_days total overflows"))?;
     let pillars = parse_pillars(content_pillars)?;
     let kpis = parse_kpis(kpis)?;
+    let activities: Vec<&[&str]> = phases.iter().map(|p| p.activities.as_slice()).collect();
+    limits.check(&activities, pillars.len(), kpis.len())?;
     Ok(plan::build(
         strategy_id,
         &phases,

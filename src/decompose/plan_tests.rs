@@ -1,6 +1,6 @@
 //! The plan a three-phase strategy decomposes into: order, agents, priorities, dependencies.
 
-use super::{Plan, decompose};
+use super::{Limits, Plan, decompose};
 use serde_json::json;
 
 const ID: &str = "00000000-0000-0000-0000-000000000001";
@@ -19,7 +19,7 @@ fn three_phase() -> Plan {
         {"name": "Product", "percentage_allocation": 0.5, "extra": true},
     ]);
     let kpis = json!([{"metric_name": "Signups", "target": 500}]);
-    match decompose(ID, &calendar, &pillars, &kpis) {
+    match decompose(ID, &calendar, &pillars, &kpis, &Limits::default()) {
         Ok(plan) => plan,
         Err(e) => panic!("unexpected error: {e}"),
     }
@@ -158,7 +158,13 @@ fn input_data() {
 #[test]
 fn null_pillars_and_kpis_are_empty() {
     let calendar = json!({"phases": [{"phase_name": "Only", "key_activities": ["Blog"]}]});
-    let plan = match decompose(ID, &calendar, &json!(null), &json!(null)) {
+    let plan = match decompose(
+        ID,
+        &calendar,
+        &json!(null),
+        &json!(null),
+        &Limits::default(),
+    ) {
         Ok(plan) => plan,
         Err(e) => panic!("unexpected error: {e}"),
     };

@@ -4,8 +4,9 @@ use serde_json::json;
 
 /// Expects `Unusable` and returns its message.
 fn message(calendar: Value, pillars: Value, kpis: Value) -> String {
-    match decompose("id", &calendar, &pillars, &kpis) {
+    match decompose("id", &calendar, &pillars, &kpis, &Limits::default()) {
         Err(Error::Unusable(msg)) => msg,
+        Err(other) => panic!("expected Unusable, got {other}"),
         Ok(plan) => panic!("expected an error, got {plan:?}"),
     }
 }
@@ -185,7 +186,7 @@ fn boundaries_are_usable() {
         {"name": "Zero", "percentage_allocation": 0},
         {"name": "All", "percentage_allocation": 100.0},
     ]);
-    let plan = match decompose("id", &calendar, &pillars, &json!([])) {
+    let plan = match decompose("id", &calendar, &pillars, &json!([]), &Limits::default()) {
         Ok(plan) => plan,
         Err(e) => panic!("unexpected error: {e}"),
     };

@@ -233,6 +233,7 @@ async fn start_api(
         exec: exec.clone(),
         api_addr: addr,
         jwt_secret: Some(jwt_secret.to_string()),
+        limits: Default::default(),
     };
     let state = crate::api::AppState::new(pool.clone(), &api, jwt_secret)?;
     tokio::spawn(async move {

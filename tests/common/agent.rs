@@ -108,6 +108,16 @@ impl TestAgent {
             .filter(|c| c.task_id == task_id)
             .collect()
     }
+
+    /// Waits until the agent has been called for `task_id`.
+    pub async fn wait_called(&self, task_id: Uuid, limit: Duration) {
+        super::wait_until(
+            &format!("the agent is called for task {task_id}"),
+            limit,
+            async || !self.calls_for(task_id).is_empty(),
+        )
+        .await
+    }
 }
 
 impl Drop for TestAgent {

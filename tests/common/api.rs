@@ -143,15 +143,10 @@ impl TestApi {
             .await
     }
 
-    /// POST /api/tasks with the required fields (content task for content-generator) plus
-    /// `extra`; panics unless 201. Returns the task row.
+    /// POST /api/tasks with the required fields ([`task_body`]) plus `extra`; panics unless 201.
+    /// Returns the task row.
     pub async fn create_task(&self, token: &str, ws: Uuid, extra: Value) -> Value {
-        let mut body = json!({
-            "workspace_id": ws,
-            "task_description": "Write a blog post",
-            "task_type": "content",
-            "assigned_agent": "content-generator",
-        });
+        let mut body = task_body(ws);
         for (k, v) in extra.as_object().unwrap() {
             body[k] = v.clone();
         }
@@ -232,6 +227,40 @@ pub fn base64url(bytes: &[u8]) -> String {
     out
 }
 
+/// The required fields of POST /api/tasks: a content task for content-generator in `ws`.
+pub fn task_body(ws: Uuid) -> Value {
+    json!({
+        "workspace_id": ws,
+        "task_description": "Write a blog post",
+        "task_type": "content",
+        "assigned_agent": "content-generator",
+    })
+}
+
+/// `base` with `key` set to `value` (or removed when `value` is None).
+pub fn with(base: &Value, key: &str, value: Option<Value>) -> Value {
+    let mut v = base.clone();
+    let obj = v.as_object_mut().unwrap();
+    match value {
+        Some(x) => {
+            obj.insert(key.to_owned(), x);
+        }
+        None => {
+            obj.remove(key);
+        }
+    }
+    v
+}
+
+/// The uuid in a JSON string (an `id` of a response).
+#[track_caller]
+pub fn uuid(v: &Value) -> Uuid {
+    v.as_str()
+        .unwrap_or_else(|| panic!("not a uuid string: {v}"))
+        .parse()
+        .unwrap()
+}
+
 /// Asserts the contract's error envelope with `code`, and returns its message.
 #[track_caller]
 pub fn assert_error(got: &(u16, Value), status: u16, code: &str) -> String {
@@ -285,6 +314,63 @@ impl ApiCtx {
         let ws = db.workspace().await;
         let token = token("alice", &[ws]);
         Self { db, api, ws, token }
+    }
+
+    /// Sends with a valid token, asserts the error envelope, and that no row was written.
+    pub async fn reject(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Body>,
+        status: u16,
+        code: &str,
+    ) -> String {
+        let before = row_counts(&self.db).await;
+        let got = self
+            .api
+            .send(method, path, Auth::Bearer(&self.token), body)
+            .await;
+        let message = assert_error(&got, status, code);
+        assert_eq!(
+            row_counts(&self.db).await,
+            before,
+            "{method} {path} was rejected but wrote rows"
+        );
+        message
+    }
+
+    /// The required fields of POST /api/tasks in the context's workspace.
+    pub fn task_body(&self) -> Value {
+        task_body(self.ws)
+    }
+
+    /// A minimal valid POST /api/strategies body in the context's workspace.
+    pub fn strategy_body(&self) -> Value {
+        json!({
+            "workspace_id": self.ws,
+            "name": "Spring",
+            "campaign_calendar": {"phases": [{"phase_name": "P1", "key_activities": ["Blog"]}]},
+            "content_pillars": [],
+            "kpis": [],
+        })
+    }
+
+    /// GET `path` with the context's token, asserting 200 and success.
+    pub async fn get_ok(&self, path: &str) -> Value {
+        let (code, body) = self.api.get(path, &self.token).await;
+        assert_eq!(code, 200, "{path}: {body}");
+        assert_eq!(body["success"], true, "{path}: {body}");
+        body
+    }
+
+    /// GET /api/tasks/status in the context's workspace plus `query` (`&key=value...`),
+    /// asserting 200 and success.
+    pub async fn status_page(&self, query: &str) -> Value {
+        self.get_ok(&format!(
+            "/api/tasks/status?workspace_id={}{query}",
+            self.ws
+        ))
+        .await
     }
 
     /// POST /api/tasks/decompose for `strategy` in the context's workspace, plus `extra` fields.

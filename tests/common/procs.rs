@@ -1,6 +1,7 @@
 //! Real `taskfleet` processes: workers that tests start, SIGTERM and `kill -9`.
 
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
@@ -16,16 +17,17 @@ pub fn free_addr() -> SocketAddr {
         .unwrap()
 }
 
-/// Where subprocess logs go: target/test-logs/NAME.log, kept for debugging failures.
-fn log_file(name: &str) -> std::fs::File {
-    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("test-logs");
+/// Where subprocess logs go: target/tmp/test-logs/NAME.log, kept for debugging failures.
+fn log_path(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("test-logs");
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::File::create(dir.join(format!("{name}.log"))).unwrap()
+    dir.join(format!("{name}.log"))
 }
 
 pub struct WorkerProc {
     pub id: String,
     pub metrics: SocketAddr,
+    log: PathBuf,
     child: Child,
 }
 
@@ -35,7 +37,8 @@ impl WorkerProc {
     pub async fn start(db: &TestDb, env: &[(&str, &str)]) -> Self {
         let id = format!("w-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
         let metrics = free_addr();
-        let log = log_file(&id);
+        let log_path = log_path(&id);
+        let log = std::fs::File::create(&log_path).unwrap();
         let mut cmd = Command::new(BIN);
         cmd.arg("worker")
             .env("DATABASE_URL", &db.url)
@@ -51,7 +54,12 @@ impl WorkerProc {
             cmd.env(k, v);
         }
         let child = cmd.spawn().unwrap();
-        let mut w = Self { id, metrics, child };
+        let mut w = Self {
+            id,
+            metrics,
+            log: log_path,
+            child,
+        };
         w.wait_healthy(Duration::from_secs(20)).await;
         w
     }
@@ -84,6 +92,11 @@ impl WorkerProc {
             .text()
             .await
             .unwrap()
+    }
+
+    /// What the worker has logged so far (text format, with ANSI colours).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap()
     }
 
     pub fn kill9(&mut self) {

@@ -137,6 +137,7 @@ async fn decompose_once(
         &strategy.campaign_calendar,
         &strategy.content_pillars,
         &strategy.kpis,
+        &s.limits,
     )?;
 
     let ids: Vec<Uuid> = plan.tasks.iter().map(|_| Uuid::now_v7()).collect();

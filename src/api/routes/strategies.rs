@@ -67,6 +67,15 @@ pub async fn create(
     if body.name.trim().is_empty() {
         return Err(ApiError::bad_request("name must not be empty"));
     }
+    let phases: Vec<&[String]> = body
+        .campaign_calendar
+        .phases
+        .iter()
+        .map(|p| p.key_activities.as_slice())
+        .collect();
+    s.limits
+        .check(&phases, body.content_pillars.len(), body.kpis.len())
+        .map_err(ApiError::over_limit)?;
     let mut tx = tenancy::begin(&s.pool, &caller).await?;
     tenancy::workspace(&mut tx, &caller, body.workspace_id).await?;
     if let Some(contact) = body.contact_id
