@@ -3,7 +3,7 @@
 -- Params: $1 stale threshold float8 (seconds)
 SELECT
   (SELECT count(*) FROM autonomous_tasks WHERE status = 'queued') AS queued,
-  (SELECT count(*) FROM autonomous_tasks WHERE status = 'in_progress') AS in_progress,
+  (SELECT count(*) FROM task_queue WHERE locked_by IS NOT NULL) AS in_progress,
   (SELECT count(*) FROM ready_tasks) AS ready,
   (SELECT count(*) FROM ready_tasks WHERE next_run_at < now() - make_interval(secs => $1)) AS stale,
   (SELECT coalesce(extract(epoch FROM now() - min(next_run_at)), 0) FROM ready_tasks)::float8 AS oldest_ready_age;

@@ -1,8 +1,8 @@
 -- task_cancel.sql: cancel one queued or in_progress task (POST /api/tasks/{id}/cancel).
--- An in_progress attempt is abandoned: the row leaves in_progress, so the running worker's late
--- result matches nothing (every write of an attempt requires status = 'in_progress' and its
--- token), and NOTIFY taskfleet_cancel tells that worker to drop the call now.
--- The caller runs task_cancel_dependents.sql next, in the same transaction.
+-- The caller runs task_dequeue.sql first, in the same transaction, so the task_queue row's lock
+-- is taken before the task row's, as every writer does. An in_progress attempt is abandoned: its
+-- late result matches no task_queue row any more, and NOTIFY taskfleet_cancel tells that worker
+-- to drop the call now. The caller runs task_cancel_dependents.sql next.
 -- Returns no row when the task is missing, else its previous status and whether it was
 -- cancelled (false: it was already terminal).
 -- Params: $1 id uuid, $2 reason text (NULL = 'Cancelled by user'), $3 actor text

@@ -1,18 +1,27 @@
--- task_complete.sql: record successful attempts, a batch at a time, and unblock dependents.
--- Fenced by the attempt token: a late result from a lost lease matches no row and changes nothing,
--- and `completed` is written once.
+-- task_complete.sql: record successful attempts, a batch at a time.
+-- Fenced by the attempt token: a late result from a lost lease matches no task_queue row and
+-- changes nothing, and `completed` is written once.
+-- The task_queue rows are locked in id order first (like every batch write), then deleted; the
+-- task rows get a HOT update. One task.executed audit row per task, in the same statement.
 -- The caller runs task_unblock_dependents.sql next, in the same transaction but as a second
 -- statement: its fresh snapshot sees a dependent inserted while this statement waited on a row
 -- lock (task_insert.sql locks dependencies FOR SHARE), which this statement's snapshot cannot.
--- Rows are locked in id order first so batches and inserts never deadlock on each other.
--- Writes one task.executed audit row per task, in the same statement.
 -- Params: $1 ids uuid[], $2 attempt tokens uuid[], $3 outputs jsonb[], $4 worker_id text
 WITH locked AS (
-  SELECT t.id
-  FROM autonomous_tasks t
-  WHERE t.id = ANY($1::uuid[])
-  ORDER BY t.id
+  SELECT q.id
+  FROM task_queue q
+  WHERE q.id = ANY($1::uuid[])
+  ORDER BY q.id
   FOR UPDATE
+), released AS (
+  DELETE FROM task_queue q
+  USING unnest($1::uuid[], $2::uuid[]) AS d(id, token)
+  -- = ANY(ARRAY(...)): primary-key lookups of the locked rows; `IN (SELECT id FROM locked)` was
+  -- planned as a nested-loop semi join, quadratic in the batch.
+  WHERE q.id = ANY (ARRAY(SELECT id FROM locked))
+    AND d.id = q.id
+    AND q.attempt_token = d.token
+  RETURNING q.id
 ), done AS (
   UPDATE autonomous_tasks t
   SET status = 'completed',
@@ -22,13 +31,9 @@ WITH locked AS (
       locked_by = NULL,
       lease_expires_at = NULL,
       updated_at = now()
-  FROM unnest($1::uuid[], $2::uuid[], $3::jsonb[]) AS d(id, token, output)
-  -- = ANY(ARRAY(...)): primary-key lookups of the locked rows. `IN (SELECT id FROM locked)` was
-  -- planned as a nested-loop semi join over the CTE, quadratic in the batch (14 of 20 ms at 255).
-  WHERE t.id = ANY (ARRAY(SELECT id FROM locked))
+  FROM unnest($1::uuid[], $3::jsonb[]) AS d(id, output)
+  WHERE t.id = ANY (ARRAY(SELECT id FROM released))
     AND d.id = t.id
-    AND t.attempt_token = d.token
-    AND t.status = 'in_progress'
   RETURNING t.id, t.workspace_id, t.assigned_agent, t.retry_count, t.started_at
 ), audit AS (
   INSERT INTO audit_logs (workspace_id, action, resource, resource_id, agent, status, details)

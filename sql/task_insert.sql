@@ -4,8 +4,11 @@
 -- unmet_deps counts distinct dependencies not completed. Existing dependencies are locked
 -- FOR SHARE, in id order, so a dependency completing concurrently is either seen completed here
 -- or, having waited for this insert to commit, sees this task in task_unblock_dependents.sql.
--- Writes one task.created audit row per task and wakes idle workers when a task is ready now.
--- Params: $1 tasks jsonb, $2 actor text
+-- Tasks with no unmet dependency enter task_queue (ready now or at their next_run_at).
+-- A task.created audit row per task when $3 is true (one task created by a request) or with
+-- TASKFLEET_AUDIT=full; a bulk insert is recorded by its caller (strategy.decomposed).
+-- Wakes idle workers when a task is ready now.
+-- Params: $1 tasks jsonb, $2 actor text, $3 audit each task bool
 WITH input AS MATERIALIZED (
   SELECT *
   FROM jsonb_to_recordset($1::jsonb) AS x(
@@ -32,13 +35,20 @@ WITH input AS MATERIALIZED (
                     WHERE NOT EXISTS (SELECT 1 FROM dep_locks l
                                       WHERE l.id = d.id AND l.status = 'completed')) END
   FROM input i
-  RETURNING id, workspace_id, assigned_agent, priority, task_type, unmet_deps, next_run_at
+  RETURNING id, workspace_id, assigned_agent, priority, task_type, unmet_deps, next_run_at,
+            created_at
+), queued AS (
+  INSERT INTO task_queue (id, workspace_id, priority, created_at, run_at)
+  SELECT id, workspace_id, priority, created_at, next_run_at
+  FROM ins
+  WHERE unmet_deps = 0
 ), audit AS (
   INSERT INTO audit_logs (workspace_id, action, resource, resource_id, agent, status, details)
   SELECT workspace_id, 'task.created', 'autonomous_tasks', id, $2, 'queued',
          jsonb_build_object('assigned_agent', assigned_agent, 'priority', priority,
                             'task_type', task_type)
   FROM ins
+  WHERE $3
 ), wake AS (
   SELECT pg_notify('taskfleet_ready', 'created') AS sent
   WHERE EXISTS (SELECT 1 FROM ins WHERE unmet_deps = 0 AND next_run_at <= now())

@@ -1,14 +1,33 @@
--- task_requeue.sql: put attempts back to queued, a batch at a time. One statement serves four
--- transitions that differ only in their numbers, named per row by the audit action:
---   task.retry_scheduled  transient failure: retry_count + 1, next_run_at = now + backoff
---   task.reclaimed        expired lease taken back: counts as a transient failure (+1)
---   task.deferred         agent unavailable (TASK_004) or a time-of-day rule: no retry consumed
---   task.released         worker drained on SIGTERM before the attempt finished: no retry consumed
--- Fenced by the attempt token and status, like every write of a claimed task.
--- Params: $1 ids uuid[], $2 attempt tokens uuid[], $3 retry increments int[],
---         $4 next_run_at timestamptz[], $5 error_message text[] (NULL keeps the current one),
---         $6 actions text[], $7 details jsonb[], $8 actor text (worker id)
-WITH moved AS (
+-- task_requeue.sql: put attempts back to queued (retry with backoff, TASK_004 deferral, a
+-- time-of-day deferral, release on shutdown, reclaim of an expired lease), a batch at a time.
+-- Fenced by the attempt token on task_queue; rows are locked there first, in id order. The
+-- task_queue row loses its lease and takes the new run_at; the task row (HOT) its status,
+-- retry_count, next_run_at and error. One audit row per task with its action.
+-- Params: $1 ids uuid[], $2 tokens uuid[], $3 retry increments int[], $4 next_run_at timestamptz[],
+--         $5 errors text[] (NULL keeps the current one), $6 audit actions text[],
+--         $7 audit details jsonb[], $8 actor text
+WITH r AS MATERIALIZED (
+  SELECT *
+  FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::timestamptz[], $5::text[], $6::text[],
+              $7::jsonb[]) AS r(id, token, increment, next_run_at, error, action, details)
+), locked AS (
+  SELECT q.id
+  FROM task_queue q
+  WHERE q.id = ANY($1::uuid[])
+  ORDER BY q.id
+  FOR UPDATE
+), unleased AS (
+  UPDATE task_queue q
+  SET locked_by = NULL,
+      lease_expires_at = NULL,
+      attempt_token = NULL,
+      run_at = r.next_run_at
+  FROM r
+  WHERE q.id = ANY (ARRAY(SELECT id FROM locked))
+    AND r.id = q.id
+    AND q.attempt_token = r.token
+  RETURNING q.id
+), moved AS (
   UPDATE autonomous_tasks t
   SET status = 'queued',
       retry_count = t.retry_count + r.increment,
@@ -17,11 +36,9 @@ WITH moved AS (
       locked_by = NULL,
       lease_expires_at = NULL,
       updated_at = now()
-  FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::timestamptz[], $5::text[], $6::text[],
-              $7::jsonb[]) AS r(id, token, increment, next_run_at, error, action, details)
-  WHERE t.id = r.id
-    AND t.attempt_token = r.token
-    AND t.status = 'in_progress'
+  FROM r
+  WHERE t.id = ANY (ARRAY(SELECT id FROM unleased))
+    AND r.id = t.id
   RETURNING t.id, t.workspace_id, t.retry_count, t.next_run_at, r.action, r.details
 ), audit AS (
   INSERT INTO audit_logs (workspace_id, action, resource, resource_id, agent, status, details)

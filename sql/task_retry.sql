@@ -3,7 +3,8 @@
 -- tasks cancelled on its account (cancelled_by = it), and only those.
 -- unmet_deps is recomputed for every re-queued task; their other dependencies are locked
 -- FOR SHARE in id order, as task_insert.sql does, so a dependency completing meanwhile is not
--- missed. One task.retried audit row per re-queued task; NOTIFY wakes idle workers.
+-- missed. Those with no unmet dependency enter task_queue, ready now. One task.retried audit row
+-- per re-queued task; NOTIFY wakes idle workers.
 -- Returns nothing when the task is missing or not failed/cancelled (the caller answers 404/409).
 -- Params: $1 id uuid, $2 reset_retry_count bool, $3 actor text
 WITH target AS (
@@ -41,7 +42,13 @@ WITH target AS (
         WHERE NOT EXISTS (SELECT 1 FROM dep_locks l WHERE l.id = d.id AND l.status = 'completed')),
       updated_at = now()
   WHERE t.id IN (SELECT id FROM family)
-  RETURNING t.id, t.workspace_id, t.retry_count, t.unmet_deps
+  RETURNING t.id, t.workspace_id, t.retry_count, t.unmet_deps, t.priority, t.created_at,
+            t.next_run_at
+), ready AS (
+  INSERT INTO task_queue (id, workspace_id, priority, created_at, run_at)
+  SELECT id, workspace_id, priority, created_at, next_run_at
+  FROM requeued
+  WHERE unmet_deps = 0
 ), audit AS (
   INSERT INTO audit_logs (workspace_id, action, resource, resource_id, agent, status, details)
   SELECT workspace_id, 'task.retried', 'autonomous_tasks', id, $3, 'queued',

@@ -1,8 +1,8 @@
 -- task_unblock_dependents.sql: after task_complete.sql, in the same transaction. Each queued task
 -- that depends on a just-completed task loses one unmet dependency per completed dependency; the
--- ones that reach 0 become ready now (next_run_at raised to now(), so it reads "ready since") and
--- one NOTIFY wakes idle workers. Dependents are locked in id order so two batches completing
--- overlapping dependencies cannot deadlock.
+-- ones that reach 0 become ready now (next_run_at raised to now(), so it reads "ready since"),
+-- enter task_queue, and one NOTIFY wakes idle workers. Dependents are locked in id order so two
+-- batches completing overlapping dependencies cannot deadlock. The task-row update is HOT.
 -- Params: $1 completed task ids uuid[]
 WITH dependents AS MATERIALIZED (
   -- One GIN probe per completed task (@> with one element); a single && probe with the whole
@@ -28,7 +28,13 @@ WITH dependents AS MATERIALIZED (
   FROM dependents d
   WHERE t.id = ANY (ARRAY(SELECT id FROM locked))
     AND d.id = t.id
-  RETURNING t.id, t.unmet_deps
+  RETURNING t.id, t.workspace_id, t.priority, t.created_at, t.next_run_at, t.unmet_deps
+), ready AS (
+  INSERT INTO task_queue (id, workspace_id, priority, created_at, run_at)
+  SELECT id, workspace_id, priority, created_at, next_run_at
+  FROM unblocked
+  WHERE unmet_deps = 0
+  ON CONFLICT (id) DO NOTHING
 ), wake AS (
   SELECT pg_notify('taskfleet_ready', 'unblocked') AS sent
   WHERE EXISTS (SELECT 1 FROM unblocked WHERE unmet_deps = 0)

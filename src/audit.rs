@@ -7,6 +7,23 @@ pub const TASKS: &str = "autonomous_tasks";
 /// `audit_logs.resource` for strategy rows.
 pub const STRATEGIES: &str = "marketing_strategies";
 
+/// How much of the task lifecycle is audited (`TASKFLEET_AUDIT`, contract section 4).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum AuditMode {
+    /// One `task.executed` per task that ran, and every exceptional transition; creation is
+    /// recorded once per request (`strategy.decomposed`, or `task.created` for one task).
+    #[default]
+    Outcomes,
+    /// Also `task.started` for every attempt and `task.created` for every task of a bulk insert.
+    Full,
+}
+
+impl AuditMode {
+    pub fn is_full(self) -> bool {
+        self == AuditMode::Full
+    }
+}
+
 /// One audit action per state change (contract section 8). Actions written by a statement in
 /// `sql/` are spelled there too; these names are what Rust and the tests use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

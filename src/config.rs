@@ -7,6 +7,7 @@ use std::time::Duration;
 use anyhow::{Result, anyhow};
 use clap::Args;
 
+use crate::audit::AuditMode;
 use crate::decompose::Limits;
 use crate::schedule::Clock;
 use crate::schedule::TimeRules;
@@ -47,6 +48,11 @@ pub struct ExecArgs {
     #[arg(long, env = "TASKFLEET_TIMEZONE", default_value = "Australia/Sydney")]
     pub timezone: String,
 
+    /// `outcomes`: one task.executed per task that ran and every exceptional transition;
+    /// `full`: also task.started per attempt and task.created for every task of a bulk insert.
+    #[arg(long, env = "TASKFLEET_AUDIT", value_enum, default_value_t = AuditMode::Outcomes)]
+    pub audit: AuditMode,
+
     /// `off` disables every time-of-day rule (night pause, retry and email windows).
     #[arg(long, env = "TASKFLEET_BUSINESS_HOURS", default_value = "on",
           value_parser = ["on", "off"])]
@@ -78,6 +84,7 @@ impl ExecArgs {
             shutdown_grace: task_timeout,
             sweeps: None,
             clock: Clock::system(),
+            audit: self.audit,
             time: TimeRules {
                 rules: Rules {
                     enabled: self.business_hours == "on",

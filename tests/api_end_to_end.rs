@@ -241,7 +241,7 @@ async fn execute_runs_at_most_max_concurrent_ready_tasks(pool: PgPool) {
         assert_eq!(row.output_data, Some(json!({"done": true})));
         assert_eq!(
             c.db.audit_actions(id).await,
-            ["task.created", "task.started", "task.executed"]
+            ["task.created", "task.executed"]
         );
     }
     assert_eq!(c.db.task(third).await.status, "queued");
@@ -393,14 +393,15 @@ async fn execute_passes_racing_a_worker_never_run_a_task_twice(pool: PgPool) {
         "a task was run twice: {per_task:?}"
     );
     assert!(by_api > 0, "the API passes claimed nothing");
-    let by_worker = c
-        .db
-        .count("SELECT count(*) FROM audit_logs WHERE action = 'task.started' AND agent LIKE 'w-%'")
+    let by_worker =
+        c.db.count(
+            "SELECT count(*) FROM audit_logs WHERE action = 'task.executed' AND agent LIKE 'w-%'",
+        )
         .await;
     assert_eq!(by_api + by_worker, 60, "api {by_api} + worker {by_worker}");
     for id in ids.iter().take(10) {
         let actions = c.db.audit_actions(*id).await;
-        assert_eq!(actions, ["task.created", "task.started", "task.executed"]);
+        assert_eq!(actions, ["task.executed"]);
     }
 }
 

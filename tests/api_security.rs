@@ -381,15 +381,24 @@ async fn row_level_security_limits_the_api_role_to_the_callers_workspaces(pool: 
     let db = TestDb::new(pool);
     let a = db.workspace().await;
     let b = other_workspace(&db).await;
-    db.insert(&[new_task(a, "content-generator"), new_task(a, "email-agent")])
-        .await;
-    let b_ids = db
-        .insert(&[
-            new_task(b, "content-generator"),
-            new_task(b, "email-agent"),
-            new_task(b, "calendar-agent"),
-        ])
-        .await;
+    // Each task with its task.created row, so both workspaces have audit rows to hide.
+    let created = async |tasks: Vec<taskfleet::queue::NewTask>| {
+        taskfleet::queue::insert(&db.pool, "test", &tasks, true)
+            .await
+            .unwrap();
+        tasks.iter().map(|t| t.id).collect::<Vec<Uuid>>()
+    };
+    created(vec![
+        new_task(a, "content-generator"),
+        new_task(a, "email-agent"),
+    ])
+    .await;
+    let b_ids = created(vec![
+        new_task(b, "content-generator"),
+        new_task(b, "email-agent"),
+        new_task(b, "calendar-agent"),
+    ])
+    .await;
     assert_eq!(db.count("SELECT count(*) FROM autonomous_tasks").await, 5);
 
     let mut tx = db.pool.begin().await.unwrap();
@@ -425,6 +434,11 @@ async fn row_level_security_limits_the_api_role_to_the_callers_workspaces(pool: 
             .await
             .unwrap();
     assert_eq!(audit_workspaces, [b], "audit rows are scoped too");
+    let queued: Vec<Uuid> = sqlx::query_scalar("SELECT DISTINCT workspace_id FROM task_queue")
+        .fetch_all(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(queued, [b], "the ready queue is scoped too");
     let workspaces: Vec<Uuid> = sqlx::query_scalar("SELECT id FROM workspaces")
         .fetch_all(&mut *tx)
         .await

@@ -15,6 +15,7 @@ use common::agent::{Reply, TestAgent};
 use common::api::ApiCtx;
 use common::procs::WorkerProc;
 use common::{TestDb, new_task};
+use taskfleet::audit::AuditMode;
 use taskfleet::queue::{self, Batch, ClaimFilter, Transition};
 
 const MINUTE: Duration = Duration::from_secs(60);
@@ -80,6 +81,7 @@ async fn a_poisoned_reply_in_a_batch_of_a_hundred_costs_no_other_task(pool: PgPo
         per_task.values().all(|&n| n == 1),
         "an agent ran twice: {per_task:?}"
     );
+    db.assert_queue_consistent().await;
 }
 
 /// The same, one level down: output that reaches the write unchecked (the classification is
@@ -92,9 +94,16 @@ async fn a_completion_postgres_refuses_fails_alone(pool: PgPool) {
         .map(|_| new_task(ws, "content-generator"))
         .collect();
     db.insert(&tasks).await;
-    let claimed = queue::claim(&db.pool, "w", 100, MINUTE, &ClaimFilter::default())
-        .await
-        .unwrap();
+    let claimed = queue::claim(
+        &db.pool,
+        "w",
+        100,
+        MINUTE,
+        &ClaimFilter::default(),
+        AuditMode::Outcomes,
+    )
+    .await
+    .unwrap();
     assert_eq!(claimed.len(), 100);
     let mut batch = Batch::default();
     for (i, task) in claimed.iter().enumerate() {
@@ -117,6 +126,7 @@ async fn a_completion_postgres_refuses_fails_alone(pool: PgPool) {
     // Written again (a retry after a lost connection would do this): nothing changes twice.
     let again = batch.apply(&db.pool, "w").await.unwrap();
     assert_eq!(again, queue::Applied::default());
+    db.assert_queue_consistent().await;
 }
 
 #[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]

@@ -12,6 +12,7 @@ use uuid::Uuid;
 use common::agent::{Reply, TestAgent};
 use common::procs::WorkerProc;
 use common::{TestDb, new_task, wait_until};
+use taskfleet::audit::AuditMode;
 use taskfleet::queue::{self, ClaimFilter, NewTask, Status};
 
 const MINUTE: Duration = Duration::from_secs(60);
@@ -55,6 +56,7 @@ async fn cancelling_a_queued_task_cascades_down_the_chain(pool: PgPool) {
         db.cancel(ids[0]).await,
         Err("cannot cancel a task that is cancelled".into())
     );
+    db.assert_queue_consistent().await;
 }
 
 #[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
@@ -62,9 +64,16 @@ async fn a_completed_task_cannot_be_cancelled(pool: PgPool) {
     let db = TestDb::new(pool);
     let ws = db.workspace().await;
     let id = db.insert(&[new_task(ws, "x")]).await[0];
-    let t = queue::claim(&db.pool, "w", 1, MINUTE, &ClaimFilter::default())
-        .await
-        .unwrap();
+    let t = queue::claim(
+        &db.pool,
+        "w",
+        1,
+        MINUTE,
+        &ClaimFilter::default(),
+        AuditMode::Outcomes,
+    )
+    .await
+    .unwrap();
     queue::complete(&db.pool, "w", &[(t[0].lease(), json!({}))])
         .await
         .unwrap();
@@ -73,6 +82,7 @@ async fn a_completed_task_cannot_be_cancelled(pool: PgPool) {
         Err("cannot cancel a task that is completed".into())
     );
     assert_eq!(db.task(id).await.status, "completed");
+    db.assert_queue_consistent().await;
 }
 
 #[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
@@ -106,6 +116,7 @@ async fn a_diamond_is_cancelled_once_per_task(pool: PgPool) {
         assert_eq!(cancels, 1, "one audit row per cancelled task");
     }
     assert_eq!(db.task(unrelated.id).await.status, "queued");
+    db.assert_queue_consistent().await;
 }
 
 #[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
@@ -113,9 +124,16 @@ async fn a_cancelled_attempt_cannot_complete_late(pool: PgPool) {
     let db = TestDb::new(pool);
     let ws = db.workspace().await;
     let id = db.insert(&[new_task(ws, "x")]).await[0];
-    let t = queue::claim(&db.pool, "w", 1, MINUTE, &ClaimFilter::default())
-        .await
-        .unwrap();
+    let t = queue::claim(
+        &db.pool,
+        "w",
+        1,
+        MINUTE,
+        &ClaimFilter::default(),
+        AuditMode::Outcomes,
+    )
+    .await
+    .unwrap();
     assert_eq!(db.cancel(id).await, Ok(Status::InProgress));
     let late = queue::complete(&db.pool, "w", &[(t[0].lease(), json!({"late": true}))])
         .await
@@ -123,6 +141,7 @@ async fn a_cancelled_attempt_cannot_complete_late(pool: PgPool) {
     assert!(late.is_empty());
     let row = db.task(id).await;
     assert_eq!((row.status.as_str(), row.output_data), ("cancelled", None));
+    db.assert_queue_consistent().await;
 }
 
 #[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
@@ -159,6 +178,7 @@ async fn cancelling_an_in_flight_task_drops_the_agent_call_at_once(pool: PgPool)
     let row = db.task(id).await;
     assert_eq!(row.status, "cancelled");
     assert_eq!(db.audit_actions(id).await.last().unwrap(), "task.cancelled");
+    db.assert_queue_consistent().await;
 }
 
 #[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
@@ -220,6 +240,7 @@ async fn a_failure_cancels_dependents_and_a_retry_brings_back_only_those(pool: P
             .contains(&"task.retried".to_string())
     );
     drop(w);
+    db.assert_queue_consistent().await;
 }
 
 #[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
@@ -249,4 +270,5 @@ async fn retry_keeps_the_retry_count_unless_asked_and_refuses_live_tasks(pool: P
         .await
         .unwrap();
     assert_eq!(ready, vec![id], "ready at once");
+    db.assert_queue_consistent().await;
 }

@@ -12,6 +12,7 @@ use sqlx::{Executor, PgPool};
 use uuid::Uuid;
 
 use common::{TestDb, new_task};
+use taskfleet::audit::AuditMode;
 use taskfleet::db::sql;
 use taskfleet::queue::{self, ClaimFilter};
 use taskfleet::schedule::TimeRules;
@@ -24,9 +25,16 @@ const POLICY: RetryPolicy = RetryPolicy {
 };
 
 async fn claim(db: &TestDb, worker: &str, n: usize) -> Vec<queue::ClaimedTask> {
-    queue::claim(&db.pool, worker, n, LEASE, &ClaimFilter::default())
-        .await
-        .unwrap()
+    queue::claim(
+        &db.pool,
+        worker,
+        n,
+        LEASE,
+        &ClaimFilter::default(),
+        AuditMode::Outcomes,
+    )
+    .await
+    .unwrap()
 }
 
 /// One reaper pass.
@@ -93,15 +101,14 @@ async fn claim_takes_a_batch_in_priority_then_age_order(pool: PgPool) {
         assert_eq!(row.status, "in_progress");
         assert_eq!(row.locked_by.as_deref(), Some("w1"));
         assert!(row.started_at.is_some());
-        assert_eq!(
-            db.audit_actions(t.id).await,
-            ["task.created", "task.started"]
-        );
+        // A claim writes no audit row by default (task.started only with TASKFLEET_AUDIT=full).
+        assert!(db.audit_actions(t.id).await.is_empty());
     }
     // A second worker gets the rest, never the future task nor what w1 holds.
     let rest: Vec<Uuid> = claim(&db, "w2", 10).await.iter().map(|t| t.id).collect();
     assert_eq!(rest, vec![tasks[0].id, tasks[4].id]);
     assert_eq!(db.task(future.id).await.status, "queued");
+    db.assert_queue_consistent().await;
 }
 
 #[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
@@ -164,14 +171,9 @@ async fn a_stale_attempt_token_changes_nothing(pool: PgPool) {
     assert_eq!(row.output_data, Some(json!({"from": "w2"})));
     assert_eq!(
         db.audit_actions(id).await,
-        [
-            "task.created",
-            "task.started",
-            "task.reclaimed",
-            "task.started",
-            "task.executed"
-        ]
+        ["task.reclaimed", "task.executed"]
     );
+    db.assert_queue_consistent().await;
 }
 
 #[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
@@ -188,6 +190,7 @@ async fn reclaiming_the_last_retry_fails_the_task_with_task_005(pool: PgPool) {
     assert_eq!(row.status, "failed");
     assert_eq!(row.retry_count, 0);
     assert!(row.error_message.unwrap().starts_with("TASK_005"));
+    db.assert_queue_consistent().await;
 }
 
 #[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
@@ -234,6 +237,7 @@ async fn a_chain_runs_in_order_and_blocked_tasks_names_the_unmet_dependency(pool
             .await,
         3
     );
+    db.assert_queue_consistent().await;
 }
 
 #[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
@@ -284,6 +288,7 @@ async fn a_diamond_waits_for_both_branches(pool: PgPool) {
         last.iter().map(|t| t.id).collect::<Vec<_>>(),
         vec![bottom.id]
     );
+    db.assert_queue_consistent().await;
 }
 
 /// A dependency completing while a dependent is being inserted: whichever commits first, the
@@ -310,7 +315,8 @@ async fn a_dependent_inserted_during_completion_is_not_lost(pool: PgPool) {
     b.depends_on = vec![a.id];
     let pool = db.pool.clone();
     let b2 = b.clone();
-    let insert = tokio::spawn(async move { queue::insert(&pool, "t", &[b2]).await.unwrap() });
+    let insert =
+        tokio::spawn(async move { queue::insert(&pool, "t", &[b2], false).await.unwrap() });
     db.wait_for_lock_waiter().await; // the insert waits for a's row
     sqlx::query(sql::TASK_UNBLOCK_DEPENDENTS)
         .bind(vec![ca.id])
@@ -331,7 +337,7 @@ async fn a_dependent_inserted_during_completion_is_not_lost(pool: PgPool) {
     let mut d = new_task(ws, "x");
     d.depends_on = vec![c.id];
     let mut tx = db.pool.begin().await.unwrap();
-    queue::insert(&mut *tx, "t", std::slice::from_ref(&d))
+    queue::insert(&mut *tx, "t", std::slice::from_ref(&d), false)
         .await
         .unwrap();
     let pool = db.pool.clone();
@@ -349,6 +355,7 @@ async fn a_dependent_inserted_during_completion_is_not_lost(pool: PgPool) {
         .await
         .unwrap();
     assert!(ready.contains(&b.id) && ready.contains(&d.id), "{ready:?}");
+    db.assert_queue_consistent().await;
 }
 
 #[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
@@ -371,4 +378,33 @@ async fn queue_summary_counts_by_status_per_workspace(pool: PgPool) {
         (total, queued, in_progress, ready),
         (mine, mine - 1, 1, mine - 1)
     );
+    db.assert_queue_consistent().await;
+}
+
+#[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
+async fn full_audit_records_each_creation_and_every_start(pool: PgPool) {
+    let db = TestDb::new(pool);
+    let ws = db.workspace().await;
+    let task = new_task(ws, "x");
+    queue::insert(&db.pool, "t", std::slice::from_ref(&task), true)
+        .await
+        .unwrap();
+    let claimed = queue::claim(
+        &db.pool,
+        "w1",
+        1,
+        LEASE,
+        &ClaimFilter::default(),
+        AuditMode::Full,
+    )
+    .await
+    .unwrap();
+    queue::complete(&db.pool, "w1", &[(claimed[0].lease(), json!({}))])
+        .await
+        .unwrap();
+    assert_eq!(
+        db.audit_actions(task.id).await,
+        ["task.created", "task.started", "task.executed"]
+    );
+    db.assert_queue_consistent().await;
 }

@@ -18,6 +18,7 @@ use uuid::Uuid;
 use common::agent::{Reply, TestAgent};
 use common::{AGENT_SECRET, TestDb, new_task};
 use taskfleet::agents::http::HttpAgents;
+use taskfleet::audit::AuditMode;
 use taskfleet::queue::{self, ClaimFilter, NewTask};
 use taskfleet::schedule::business_hours::{DEFAULT_ZONE, Rules};
 use taskfleet::schedule::retry::RetryPolicy;
@@ -54,6 +55,7 @@ fn config(id: &str) -> WorkerConfig {
             default_zone: DEFAULT_ZONE,
         },
         clock: Clock::starting_at(utc(EVENING)),
+        audit: AuditMode::Outcomes,
         sweeps: None,
     }
 }
@@ -135,6 +137,7 @@ async fn a_503_at_half_past_six_in_sydney_retries_at_nine_unless_urgent(pool: Pg
         2,
         "one attempt each, nothing retried yet"
     );
+    db.assert_queue_consistent().await;
 }
 
 #[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
@@ -148,6 +151,7 @@ async fn a_lease_reclaimed_at_half_past_six_in_sydney_retries_at_nine_unless_urg
         2,
         Duration::ZERO,
         &ClaimFilter::default(),
+        AuditMode::Outcomes,
     )
     .await
     .unwrap();
@@ -170,4 +174,5 @@ async fn a_lease_reclaimed_at_half_past_six_in_sydney_retries_at_nine_unless_urg
             Some("task.reclaimed")
         );
     }
+    db.assert_queue_consistent().await;
 }

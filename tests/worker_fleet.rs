@@ -65,17 +65,14 @@ async fn three_workers_run_a_thousand_tasks_exactly_once(pool: PgPool) {
         "an agent call was duplicated"
     );
     for id in ids.iter().take(20) {
-        assert_eq!(
-            db.audit_actions(*id).await,
-            ["task.created", "task.started", "task.executed"]
-        );
+        assert_eq!(db.audit_actions(*id).await, ["task.executed"]);
     }
     let executed = db
         .count("SELECT count(*) FROM audit_logs WHERE action = 'task.executed'")
         .await;
     assert_eq!(executed, 1000);
     let workers_used = db
-        .count("SELECT count(DISTINCT agent) FROM audit_logs WHERE action = 'task.started'")
+        .count("SELECT count(DISTINCT agent) FROM audit_logs WHERE action = 'task.executed'")
         .await;
     assert_eq!(
         workers_used, 3,
@@ -90,6 +87,7 @@ async fn three_workers_run_a_thousand_tasks_exactly_once(pool: PgPool) {
         metrics.contains("taskfleet_claim_latency_seconds_bucket"),
         "{metrics}"
     );
+    db.assert_queue_consistent().await;
 }
 
 #[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
@@ -120,16 +118,8 @@ async fn a_killed_worker_task_is_reclaimed_and_completed_once(pool: PgPool) {
         vec![1, 2]
     );
     let actions = db.audit_actions(id).await;
-    assert_eq!(
-        actions,
-        [
-            "task.created",
-            "task.started",
-            "task.reclaimed",
-            "task.started",
-            "task.executed"
-        ]
-    );
+    assert_eq!(actions, ["task.reclaimed", "task.executed"]);
+    db.assert_queue_consistent().await;
 }
 
 #[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
@@ -171,6 +161,7 @@ async fn transient_failures_back_off_exponentially_then_succeed(pool: PgPool) {
             .count(),
         2
     );
+    db.assert_queue_consistent().await;
 }
 
 #[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
@@ -273,6 +264,7 @@ async fn failure_classes_follow_the_contract(pool: PgPool) {
             .await
             .contains(&"task.deferred".to_string())
     );
+    db.assert_queue_consistent().await;
 }
 
 #[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
@@ -292,6 +284,7 @@ async fn sigterm_lets_running_tasks_finish_then_exits_zero(pool: PgPool) {
     let status = w.wait_exit(MINUTE).await;
     assert!(status.success(), "{status}");
     assert_eq!(db.task(id).await.status, "completed");
+    db.assert_queue_consistent().await;
 }
 
 #[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
@@ -310,4 +303,5 @@ async fn sigterm_releases_what_outlives_the_grace_period(pool: PgPool) {
     assert_eq!((row.status.as_str(), row.retry_count), ("queued", 0));
     assert_eq!(row.locked_by, None);
     assert_eq!(db.audit_actions(id).await.last().unwrap(), "task.released");
+    db.assert_queue_consistent().await;
 }

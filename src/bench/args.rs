@@ -1,5 +1,7 @@
 //! `taskfleet bench` flags (contract section 7).
 
+use crate::audit::AuditMode;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Deps {
     /// Independent tasks.
@@ -49,6 +51,9 @@ pub struct BenchArgs {
     /// process; peak_rss_mb is then the largest worker's.
     #[arg(long)]
     pub processes: bool,
+    /// Audit volume, as `TASKFLEET_AUDIT`: `outcomes` (the default) or `full`.
+    #[arg(long, value_enum, default_value_t = AuditMode::Outcomes)]
+    pub audit: AuditMode,
     /// Runs; after several, a last line gives the medians.
     #[arg(long, default_value_t = 1)]
     pub repeat: usize,

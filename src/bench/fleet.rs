@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 use super::args::{AgentKind, BenchArgs};
 use crate::agents::Noop;
 use crate::agents::http::HttpAgents;
+use crate::audit::AuditMode;
 use crate::db;
 use crate::schedule::retry::RetryPolicy;
 use crate::schedule::{Clock, TimeRules};
@@ -48,10 +49,12 @@ pub struct BenchWorkerArgs {
     /// Where to serve /healthz (the bench waits on it).
     #[arg(long)]
     pub metrics_addr: std::net::SocketAddr,
+    #[arg(long, value_enum, default_value_t = AuditMode::Outcomes)]
+    pub audit: AuditMode,
 }
 
 /// Worker settings of a benchmark worker: production defaults, time rules off, no sweeps.
-fn config(id: String, concurrency: usize) -> WorkerConfig {
+fn config(id: String, concurrency: usize, audit: AuditMode) -> WorkerConfig {
     WorkerConfig {
         id,
         concurrency,
@@ -65,6 +68,7 @@ fn config(id: String, concurrency: usize) -> WorkerConfig {
         shutdown_grace: Duration::from_secs(5),
         time: TimeRules::off(),
         clock: Clock::system(),
+        audit,
         sweeps: None,
     }
 }
@@ -101,7 +105,7 @@ pub async fn run_worker(args: BenchWorkerArgs) -> Result<()> {
         crate::telemetry::metrics(),
     )
     .await?;
-    let cfg = config(args.id, args.concurrency);
+    let cfg = config(args.id, args.concurrency, args.audit);
     run_loop(
         &args.database_url,
         cfg,
@@ -123,7 +127,7 @@ impl Fleet {
         let stop = CancellationToken::new();
         let mut handles = Vec::new();
         for w in 0..args.workers {
-            let cfg = config(format!("bench-{w}"), args.concurrency);
+            let cfg = config(format!("bench-{w}"), args.concurrency, args.audit);
             let (url, secret, stop, agent) = (
                 url.to_string(),
                 agent_secret.to_string(),
@@ -155,6 +159,14 @@ impl Fleet {
                 .arg("bench-worker")
                 .args(["--database-url", url, "--id", &format!("bench-{w}")])
                 .args(["--concurrency", &args.concurrency.to_string()])
+                .args([
+                    "--audit",
+                    if args.audit.is_full() {
+                        "full"
+                    } else {
+                        "outcomes"
+                    },
+                ])
                 .args([
                     "--agent",
                     if args.agent == AgentKind::Http {

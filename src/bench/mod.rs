@@ -8,11 +8,12 @@
 
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use serde_json::{Value, json};
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use crate::db::scratch::ScratchDatabase;
 use crate::db::{self, sql};
 use crate::demo::postgres::EmbeddedPostgres;
 use crate::demo::sim;
@@ -51,22 +52,9 @@ pub async fn run(args: BenchArgs) -> Result<()> {
 }
 
 async fn run_once(args: &BenchArgs, server_url: &str, n: usize, embedded: bool) -> Result<Value> {
-    let name = format!(
-        "taskfleet_bench_{}",
-        &Uuid::new_v4().simple().to_string()[..12]
-    );
-    let admin = db::connect(server_url, 1).await?;
-    sqlx::raw_sql(sqlx::AssertSqlSafe(database_statement("create", &name)?))
-        .execute(&admin)
-        .await
-        .context(
-            "cannot create the benchmark database (does DATABASE_URL's user have CREATEDB?)",
-        )?;
-    let url = with_database(server_url, &name);
-    let outcome = measure(args, &url, embedded).await;
-    let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(database_statement("drop", &name)?))
-        .execute(&admin)
-        .await;
+    let scratch = ScratchDatabase::create(server_url, "taskfleet_bench").await?;
+    let outcome = measure(args, scratch.url(), embedded).await;
+    let _ = scratch.drop().await;
     let mut result = outcome?;
     result["run"] = json!(n);
     Ok(result)
@@ -116,14 +104,20 @@ async fn measure(args: &BenchArgs, url: &str, embedded: bool) -> Result<Value> {
         tokio::time::sleep(Duration::from_millis(500)).await; // idle and listening
         let started = Instant::now();
         for task in &tasks {
-            queue::insert(&pool, "bench", std::slice::from_ref(task)).await?;
+            queue::insert(
+                &pool,
+                "bench",
+                std::slice::from_ref(task),
+                args.audit.is_full(),
+            )
+            .await?;
             tokio::time::sleep(Duration::from_millis(gap)).await;
         }
         (started.elapsed().as_secs_f64(), (started, workers))
     } else {
         let started = Instant::now();
         for chunk in tasks.chunks(5000) {
-            queue::insert(&pool, "bench", chunk).await?;
+            queue::insert(&pool, "bench", chunk, args.audit.is_full()).await?;
         }
         let enqueue = started.elapsed().as_secs_f64();
         sqlx::raw_sql(sql::BENCH_VACUUM).execute(&pool).await?;
@@ -228,37 +222,10 @@ async fn prefill(pool: &PgPool, count: usize, priority: i32) -> Result<Uuid> {
         for t in &mut tasks {
             t.priority = priority;
         }
-        queue::insert(pool, "bench", &tasks).await?;
+        queue::insert(pool, "bench", &tasks, false).await?;
         left -= n;
     }
     Ok(ws)
-}
-
-/// The CREATE / DROP DATABASE line from `sql/bench_database.sql` (they take no parameters).
-fn database_statement(which: &str, name: &str) -> Result<String> {
-    if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-        bail!("unsafe database name {name}");
-    }
-    let prefix = format!("-- {which}:");
-    sql::BENCH_DATABASE
-        .lines()
-        .find_map(|l| l.strip_prefix(&prefix))
-        .map(|t| t.trim().replace("{name}", name))
-        .context("sql/bench_database.sql lacks the template")
-}
-
-fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = url
-        .split_once('?')
-        .map_or((url, None), |(b, q)| (b, Some(q)));
-    let base = match base.rfind('/') {
-        Some(i) if i > "postgres://".len() => &base[..i],
-        _ => base,
-    };
-    match query {
-        Some(q) => format!("{base}/{name}?{q}"),
-        None => format!("{base}/{name}"),
-    }
 }
 
 fn round(x: f64) -> f64 {
@@ -289,33 +256,6 @@ fn medians(runs: &[Value]) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_bench_database_replaces_the_one_in_the_url() {
-        for (url, want) in [
-            (
-                "postgres://u@h:5432/app?sslmode=disable",
-                "postgres://u@h:5432/b1?sslmode=disable",
-            ),
-            ("postgres://u@h/app", "postgres://u@h/b1"),
-            ("postgres://u@h:5432", "postgres://u@h:5432/b1"),
-        ] {
-            assert_eq!(with_database(url, "b1"), want, "{url}");
-        }
-    }
-
-    #[test]
-    fn database_statements_come_from_the_sql_file_and_refuse_odd_names() {
-        assert_eq!(
-            database_statement("create", "taskfleet_bench_1").unwrap(),
-            "CREATE DATABASE taskfleet_bench_1"
-        );
-        assert_eq!(
-            database_statement("drop", "x").unwrap(),
-            "DROP DATABASE IF EXISTS x WITH (FORCE)"
-        );
-        assert!(database_statement("create", "x; DROP TABLE y").is_err());
-    }
 
     #[test]
     fn layers_point_only_backwards_into_the_previous_layer() {

@@ -12,6 +12,7 @@
 //! * `demo`, `bench`: their own databases, progress and summary reads.
 
 pub mod migrate;
+pub mod scratch;
 pub mod sql;
 
 use std::time::Duration;

@@ -1,7 +1,10 @@
-//! `taskfleet demo`: the whole system in one command. A database (yours, or a private throwaway
-//! one), simulated agents, the API and a fleet of workers in this process; a sample strategy is
-//! decomposed through the HTTP API and run to completion with live progress, then summarized.
-//! Built on the modules above; the CLI runs it, and `bench` reuses [`postgres`] and [`sim`].
+//! `taskfleet demo`: the whole system in one command. A throwaway database (on the server of
+//! `DATABASE_URL`, or on a private PostgreSQL started for the run), simulated agents, the API and a
+//! fleet of workers in this process; a sample strategy is decomposed through the HTTP API and run
+//! to completion with live progress, then summarized. On exit (success, error, Ctrl-C) the workers
+//! and the API stop, every pool closes, and the database is dropped (the private server stopped):
+//! the database `DATABASE_URL` names is never written to. Built on the modules above; the CLI runs
+//! it, and `bench` reuses [`postgres`] and [`sim`].
 
 pub mod postgres;
 pub mod progress;
@@ -15,6 +18,7 @@ use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
+use futures_util::FutureExt;
 use serde_json::{Value, json};
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
@@ -22,17 +26,19 @@ use uuid::Uuid;
 
 use crate::agents::http::HttpAgents;
 use crate::config::{ApiArgs, ExecArgs};
+use crate::db::scratch::{ScratchDatabase, redact_password};
 use crate::db::{self, sql};
 use crate::decompose::Agent;
 use crate::worker::{self, WorkerConfig, sweeps::SweepConfig};
 use postgres::EmbeddedPostgres;
-use progress::Progress;
+use progress::{Progress, say};
 
 const SAMPLE_STRATEGY: &str = include_str!("sample_strategy.json");
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct DemoArgs {
-    /// Use this database instead of a private throwaway one.
+    /// Run on this server instead of a private one: in a throwaway database of the demo's own,
+    /// dropped on exit (the database the URL names is not written to; its user needs CREATEDB).
     #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
     /// Worker loops to run (each claims on its own, as separate pods would).
@@ -54,19 +60,24 @@ pub struct DemoArgs {
     /// Typical simulated agent latency in milliseconds.
     #[arg(long, default_value_t = 300)]
     pub latency_ms: u64,
-    /// Leave the API running at the end and print a ready-to-paste curl command.
+    /// Leave the API running at the end and print a ready-to-paste curl command, the database's
+    /// URL and the JWT secret; Ctrl-C then stops it (and drops the database).
     #[arg(long)]
     pub keep_running: bool,
 }
 
-pub async fn run(args: DemoArgs, interrupt: impl std::future::Future<Output = ()>) -> Result<()> {
+pub async fn run(
+    args: DemoArgs,
+    interrupt: impl Future<Output = ()> + Send + 'static,
+) -> Result<()> {
     if !(0.0..=1.0).contains(&args.failure_rate) {
         bail!("--failure-rate must be between 0 and 1");
     }
     let strategy = load_strategy(&args)?;
     let started = Instant::now();
-    let (url, embedded) = match &args.database_url {
-        Some(url) => (db::database_url(Some(url.clone()))?, None),
+    let interrupted = watch(interrupt);
+    let embedded = match &args.database_url {
+        Some(_) => None,
         None => {
             say("starting a private PostgreSQL (no DATABASE_URL given)…");
             let pg = tokio::task::spawn_blocking(EmbeddedPostgres::start).await??;
@@ -74,28 +85,226 @@ pub async fn run(args: DemoArgs, interrupt: impl std::future::Future<Output = ()
                 "  data directory {}, removed on exit",
                 pg.dir().display()
             ));
-            (pg.url.clone(), Some(pg))
+            Some(pg)
         }
     };
-    tokio::pin!(interrupt);
-    let result = tokio::select! {
-        r = run_on(&args, &url, strategy, started) => r,
-        _ = &mut interrupt => Err(anyhow!("interrupted; stopped the demo and cleaned up")),
+    let server = match (&args.database_url, &embedded) {
+        (Some(url), _) => db::database_url(Some(url.clone())).map(|url| {
+            let note = "DATABASE_URL's server; the database the URL names is not written to";
+            (url, Some(note))
+        }),
+        (None, Some(pg)) => wait_until_answers(&pg.url, &interrupted)
+            .await
+            .map(|()| (pg.url.clone(), None)),
+        (None, None) => unreachable!("embedded is set when no URL is"),
+    };
+    let result = match server {
+        Ok((url, note)) => on_server(&args, &url, note, strategy, started, &interrupted).await,
+        Err(e) => Err(e),
     };
     drop(embedded); // stops and removes the private PostgreSQL, whatever happened
     result
 }
 
-async fn run_on(args: &DemoArgs, url: &str, strategy: Value, started: Instant) -> Result<()> {
-    let pool = connect_with_retry(url).await?;
-    db::migrate::run(&pool).await?;
+/// A token cancelled when `interrupt` resolves. `interrupt` is polled once at once: a signal
+/// future installs its handlers on its first poll, and from then on Ctrl-C is the demo's to handle
+/// (cleanly) instead of ending the process wherever it is.
+fn watch(interrupt: impl Future<Output = ()> + Send + 'static) -> CancellationToken {
+    let token = CancellationToken::new();
+    let mut interrupt = Box::pin(interrupt);
+    if interrupt.as_mut().now_or_never().is_some() {
+        token.cancel();
+    } else {
+        let token = token.clone();
+        tokio::spawn(async move {
+            interrupt.await;
+            token.cancel();
+        });
+    }
+    token
+}
+
+fn interrupted_error() -> anyhow::Error {
+    anyhow!("interrupted; stopped the demo and cleaned up")
+}
+
+/// A just-started server may refuse queries for a moment ("the database system is starting up").
+async fn wait_until_answers(url: &str, interrupted: &CancellationToken) -> Result<()> {
+    let mut last = None;
+    for _ in 0..50 {
+        if interrupted.is_cancelled() {
+            return Err(interrupted_error());
+        }
+        match db::connect(url, 1).await {
+            Ok(pool) => {
+                pool.close().await;
+                return Ok(());
+            }
+            Err(e) => last = Some(e),
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    Err(last.unwrap_or_else(|| anyhow!("cannot connect")))
+}
+
+/// Runs the demo in a throwaway database of its own on the server of `server_url`, and drops it
+/// afterwards (after an error or an interrupt too). The database `server_url` names is only
+/// connected to, to create and drop that one.
+async fn on_server(
+    args: &DemoArgs,
+    server_url: &str,
+    server_note: Option<&str>,
+    strategy: Value,
+    started: Instant,
+    interrupted: &CancellationToken,
+) -> Result<()> {
+    if interrupted.is_cancelled() {
+        return Err(interrupted_error());
+    }
+    let scratch = ScratchDatabase::create(server_url, "taskfleet_demo").await?;
+    say(&format!(
+        "using a throwaway database, dropped on exit: {} on {}",
+        scratch.name(),
+        scratch.server()
+    ));
+    if let Some(note) = server_note {
+        say(&format!("  ({note})"));
+    }
+    let outcome = run_in(args, &scratch, strategy, started, interrupted).await;
+    let name = scratch.name().to_string();
+    let dropped = scratch.drop().await;
+    if dropped.is_ok() {
+        say(&format!("dropped the throwaway database {name}"));
+    }
+    match (outcome, dropped) {
+        (Ok(()), dropped) => dropped,
+        (Err(e), Ok(())) => Err(e),
+        (Err(e), Err(dropping)) => {
+            tracing::error!(error = %format!("{dropping:#}"), "cleaning up after the error below failed too");
+            Err(e)
+        }
+    }
+}
+
+/// The demo on its database: everything it starts is stopped, and every pool closed, before it
+/// returns, so the database can be dropped (and the private server stopped) with no connection
+/// left to terminate.
+async fn run_in(
+    args: &DemoArgs,
+    scratch: &ScratchDatabase,
+    strategy: Value,
+    started: Instant,
+    interrupted: &CancellationToken,
+) -> Result<()> {
+    let pool = db::connect(scratch.url(), 10).await?;
+    let mut fleet = Fleet::default();
+    let ran = tokio::select! {
+        r = drive(args, scratch, &pool, &mut fleet, strategy, started) => r,
+        _ = interrupted.cancelled() => Err(interrupted_error()),
+    };
+    let outcome = match ran {
+        Ok(done) => {
+            if args.keep_running && !interrupted.is_cancelled() {
+                done.print_keep_running(scratch);
+                interrupted.cancelled().await;
+                say("\nstopping…");
+            }
+            done.outcome
+        }
+        Err(e) => Err(e),
+    };
+    fleet.stop().await;
+    close(pool).await;
+    outcome
+}
+
+/// What [`drive`] leaves for `--keep-running`.
+struct Finished {
+    /// The summary's verdict.
+    outcome: Result<()>,
+    api_addr: SocketAddr,
+    token: String,
+    jwt_secret: String,
+    workspace: Uuid,
+}
+
+impl Finished {
+    fn print_keep_running(&self, scratch: &ScratchDatabase) {
+        let Self {
+            api_addr,
+            token,
+            jwt_secret,
+            workspace,
+            ..
+        } = self;
+        say(&format!(
+            "\nThe API keeps running on http://{api_addr}. Try:\n\n  curl -s -H 'Authorization: Bearer {token}' \\\n    'http://{api_addr}/api/tasks/status?workspace_id={workspace}&limit=5'\n"
+        ));
+        say(&format!("  database    {}", redact_password(scratch.url())));
+        say(&format!("  JWT secret  {jwt_secret}"));
+        say(&format!(
+            "  a token     TASKFLEET_JWT_SECRET={jwt_secret} taskfleet token --sub you --workspace {workspace}"
+        ));
+        say("\nCtrl-C to stop (the database is dropped then).");
+    }
+}
+
+/// What the demo started and must stop: the API, the workers and their pools.
+#[derive(Default)]
+struct Fleet {
+    stop: CancellationToken,
+    api: Option<tokio::task::JoinHandle<()>>,
+    workers: Vec<(tokio::task::JoinHandle<()>, PgPool)>,
+}
+
+impl Fleet {
+    /// Stops the workers (each drains for up to its grace period) and the API, and closes the
+    /// workers' pools.
+    async fn stop(self) {
+        self.stop.cancel();
+        for (worker, pool) in self.workers {
+            let _ = worker.await;
+            close(pool).await;
+        }
+        if let Some(api) = self.api {
+            // Graceful: requests in flight finish, idle connections close.
+            if tokio::time::timeout(Duration::from_secs(5), api)
+                .await
+                .is_err()
+            {
+                tracing::warn!("the demo API did not stop within 5 s");
+            }
+        }
+    }
+}
+
+/// Closes `pool`: waits until every connection is back and closed (a task still holding one
+/// for over 10 s is left to the database's drop).
+async fn close(pool: PgPool) {
+    if tokio::time::timeout(Duration::from_secs(10), pool.close())
+        .await
+        .is_err()
+    {
+        tracing::warn!("a demo connection was still in use 10 s after the stop");
+    }
+}
+
+async fn drive(
+    args: &DemoArgs,
+    scratch: &ScratchDatabase,
+    pool: &PgPool,
+    fleet: &mut Fleet,
+    strategy: Value,
+    started: Instant,
+) -> Result<Finished> {
+    db::migrate::run(pool).await?;
     let (workspace,): (Uuid,) = crate::db::query_as(sql::WORKSPACE_CREATE)
         .bind(format!(
             "Demo {}",
             chrono::Utc::now().format("%Y-%m-%d %H:%M:%S")
         ))
         .bind(None::<String>)
-        .fetch_one(&pool)
+        .fetch_one(pool)
         .await?;
     let agent_secret = Uuid::new_v4().to_string();
     let jwt_secret = Uuid::new_v4().to_string();
@@ -109,12 +318,13 @@ async fn run_on(args: &DemoArgs, url: &str, strategy: Value, started: Instant) -
         },
     )
     .await?;
+    // The registry of the demo's own database: the simulated agents.
     for agent in Agent::ALL {
         crate::db::query(sql::AGENT_UPSERT)
             .bind(agent.name())
             .bind(format!("http://{sim_addr}/{}", agent.name()))
             .bind(true)
-            .execute(&pool)
+            .execute(pool)
             .await?;
     }
     say(&format!(
@@ -123,10 +333,9 @@ async fn run_on(args: &DemoArgs, url: &str, strategy: Value, started: Instant) -
     ));
 
     let exec = exec_args(args, &agent_secret);
-    let stop = CancellationToken::new();
-    let api_addr = start_api(&pool, &exec, &jwt_secret, stop.clone()).await?;
+    let api_addr = start_api(pool, &exec, &jwt_secret, fleet).await?;
     say(&format!("API on http://{api_addr}"));
-    let workers = start_workers(url, args, &exec, stop.clone()).await?;
+    start_workers(scratch.url(), args, &exec, fleet).await?;
     say(&format!(
         "{} workers × {} slots started",
         args.workers, args.concurrency
@@ -156,7 +365,7 @@ async fn run_on(args: &DemoArgs, url: &str, strategy: Value, started: Instant) -
     let run_started = Instant::now();
     let mut progress = Progress::new(workspace);
     loop {
-        let phases = progress.refresh(&pool).await?;
+        let phases = progress.refresh(pool).await?;
         let open: i64 = phases
             .iter()
             .map(|p| p.queued + p.retrying + p.running)
@@ -166,20 +375,25 @@ async fn run_on(args: &DemoArgs, url: &str, strategy: Value, started: Instant) -
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
-    let elapsed = run_started.elapsed();
-    let outcome = summary::print(&pool, workspace, elapsed, started.elapsed()).await;
-
-    if args.keep_running {
-        println!(
-            "\nThe API keeps running. Try:\n\n  curl -s -H 'Authorization: Bearer {token}' \\\n    'http://{api_addr}/api/tasks/status?workspace_id={workspace}&limit=5'\n\nCtrl-C to stop."
-        );
-        crate::signal::shutdown().await;
-    }
-    stop.cancel();
-    for w in workers {
-        let _ = w.await;
-    }
-    outcome
+    progress.finish();
+    let outcome = summary::print(
+        pool,
+        &summary::Context {
+            workspace,
+            database: scratch.name(),
+            keep_running: args.keep_running,
+            run: run_started.elapsed(),
+            total: started.elapsed(),
+        },
+    )
+    .await;
+    Ok(Finished {
+        outcome,
+        api_addr,
+        token,
+        jwt_secret,
+        workspace,
+    })
 }
 
 fn load_strategy(args: &DemoArgs) -> Result<Value> {
@@ -195,19 +409,6 @@ fn load_strategy(args: &DemoArgs) -> Result<Value> {
     Ok(value)
 }
 
-/// A just-started server may refuse queries for a moment ("the database system is starting up").
-async fn connect_with_retry(url: &str) -> Result<PgPool> {
-    let mut last = None;
-    for _ in 0..50 {
-        match db::connect(url, 10).await {
-            Ok(pool) => return Ok(pool),
-            Err(e) => last = Some(e),
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    Err(last.unwrap_or_else(|| anyhow!("cannot connect")))
-}
-
 fn exec_args(args: &DemoArgs, agent_secret: &str) -> ExecArgs {
     ExecArgs {
         task_timeout_secs: 30,
@@ -215,6 +416,8 @@ fn exec_args(args: &DemoArgs, agent_secret: &str) -> ExecArgs {
         backoff_base_ms: 250,
         agent_retry_secs: 5,
         agent_secret: Some(agent_secret.to_string()),
+        // The demo narrates from the audit trail: every start too, as TASKFLEET_AUDIT=full.
+        audit: crate::audit::AuditMode::Full,
         timezone: "Australia/Sydney".into(),
         business_hours: if args.business_hours { "on" } else { "off" }.into(),
     }
@@ -224,7 +427,7 @@ async fn start_api(
     pool: &PgPool,
     exec: &ExecArgs,
     jwt_secret: &str,
-    stop: CancellationToken,
+    fleet: &mut Fleet,
 ) -> Result<SocketAddr> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
     let addr = listener.local_addr()?;
@@ -236,12 +439,13 @@ async fn start_api(
         limits: Default::default(),
     };
     let state = crate::api::AppState::new(pool.clone(), &api, jwt_secret)?;
-    tokio::spawn(async move {
+    let stop = fleet.stop.clone();
+    fleet.api = Some(tokio::spawn(async move {
         if let Err(e) = crate::api::serve(addr, state, async move { stop.cancelled().await }).await
         {
             tracing::error!(error = %e, "demo API stopped");
         }
-    });
+    }));
     // Wait until it answers.
     for _ in 0..100 {
         if tokio::net::TcpStream::connect(addr).await.is_ok() {
@@ -256,9 +460,8 @@ async fn start_workers(
     url: &str,
     args: &DemoArgs,
     exec: &ExecArgs,
-    stop: CancellationToken,
-) -> Result<Vec<tokio::task::JoinHandle<()>>> {
-    let mut handles = Vec::new();
+    fleet: &mut Fleet,
+) -> Result<()> {
     for n in 1..=args.workers {
         let lease = Duration::from_secs(10);
         let mut cfg: WorkerConfig =
@@ -272,15 +475,16 @@ async fn start_workers(
             Duration::from_secs(300),
             30,
         )?);
-        // Each worker has its own pool and LISTEN connection, as separate pods would.
-        let pool = db::connect(url, 4).await?;
         let agents = Arc::new(HttpAgents::new(
             exec.agent_secret.as_deref().unwrap_or_default(),
             cfg.task_timeout,
             cfg.concurrency,
         )?);
-        let stop = stop.clone();
-        handles.push(tokio::spawn(async move {
+        // Each worker has its own pool and LISTEN connection, as separate pods would.
+        let pool = db::connect(url, 4).await?;
+        let stop = fleet.stop.clone();
+        let worker_pool = pool.clone();
+        let handle = tokio::spawn(async move {
             let ready = Arc::new(AtomicBool::new(false));
             if let Err(e) = worker::run(
                 pool,
@@ -293,13 +497,10 @@ async fn start_workers(
             {
                 tracing::error!(error = %e, "demo worker stopped");
             }
-        }));
+        });
+        fleet.workers.push((handle, worker_pool));
     }
-    Ok(handles)
-}
-
-fn say(line: &str) {
-    println!("{line}");
+    Ok(())
 }
 
 /// The demo's HTTP client of its own API.

@@ -1,6 +1,7 @@
 //! A private, throwaway PostgreSQL for `taskfleet demo` when no `DATABASE_URL` is given: `initdb`
 //! in a temporary directory, a server on a free 127.0.0.1 port (its unix socket in that directory
-//! too), stopped and removed on drop — on success, error and Ctrl-C alike. `initdb` refuses to
+//! too, its process group its own), stopped and removed on drop — on success, error and Ctrl-C
+//! alike. `initdb` refuses to
 //! run as root, so as root the server runs as the `postgres` system user.
 
 use std::net::TcpListener;
@@ -205,10 +206,14 @@ fn system_user(name: &str) -> Result<(u32, u32)> {
         .ok_or_else(|| anyhow!("running as root, and there is no '{name}' user to run PostgreSQL as: create one (useradd --system {name}) or run the demo as a normal user"))
 }
 
+/// `cmd` as `owner`, in a process group of its own: a Ctrl-C in the terminal signals the whole
+/// foreground group, and the server must not shut down (terminating the demo's connections)
+/// before the demo, which handles the Ctrl-C, has closed them; Drop stops it after that.
 fn as_user(mut cmd: Command, owner: Option<(u32, u32)>) -> Command {
     if let Some((uid, gid)) = owner {
         cmd.gid(gid).uid(uid);
     }
+    cmd.process_group(0);
     cmd
 }
 

@@ -1,14 +1,16 @@
-//! The demo's terminal output: on a TTY, a bar per phase redrawn in place under a scrolling log
-//! of notable events; elsewhere (CI, pipes) plain lines: each event, and the counts whenever
-//! they change.
+//! The demo's live output: on a terminal, a bar per phase (indicatif) under a scrolling log of
+//! notable events; elsewhere (CI, pipes) plain lines without escape codes: each event, and the
+//! counts whenever they change.
 
-use std::io::{IsTerminal, Write};
-
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::Value;
 use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::db::sql;
+
+/// Width of a phase's name before its bar.
+const PHASE_WIDTH: usize = 34;
 
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct PhaseProgress {
@@ -20,6 +22,12 @@ pub struct PhaseProgress {
     pub completed: i64,
     pub failed: i64,
     pub cancelled: i64,
+}
+
+impl PhaseProgress {
+    fn done(&self) -> i64 {
+        self.completed + self.failed + self.cancelled
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -34,20 +42,41 @@ struct Event {
 
 pub struct Progress {
     workspace: Uuid,
-    tty: bool,
     last_event: i64,
-    drawn: usize,
-    last_plain: Vec<PhaseProgress>,
+    view: View,
+}
+
+enum View {
+    /// stdout is a terminal: indicatif draws, events are printed above its bars.
+    Bars {
+        multi: MultiProgress,
+        phases: Vec<ProgressBar>,
+        /// A blank line above the bars and the totals under them, once the first counts came.
+        frame: Option<(ProgressBar, ProgressBar)>,
+    },
+    /// Anything else: plain lines, the counts only when they changed.
+    Plain { last: Vec<PhaseProgress> },
 }
 
 impl Progress {
     pub fn new(workspace: Uuid) -> Self {
+        // Hidden when stdout is not a terminal (or TERM=dumb): then nothing draws, and the plain
+        // view prints instead. Every change redraws, and a redraw over the rate is dropped: a
+        // refresh makes a few changes every 250 ms, far below 100 a second, so none is lost.
+        let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stdout_with_hz(100));
+        let view = if multi.is_hidden() {
+            View::Plain { last: Vec::new() }
+        } else {
+            View::Bars {
+                multi,
+                phases: Vec::new(),
+                frame: None,
+            }
+        };
         Self {
             workspace,
-            tty: std::io::stdout().is_terminal(),
             last_event: 0,
-            drawn: 0,
-            last_plain: Vec::new(),
+            view,
         }
     }
 
@@ -62,26 +91,97 @@ impl Progress {
             .bind(self.workspace)
             .fetch_all(pool)
             .await?;
-        let mut out = std::io::stdout().lock();
-        if self.tty && self.drawn > 0 {
-            // Back to the top of the bars, and clear them: events scroll above the new bars.
-            write!(out, "\x1b[{}F\x1b[J", self.drawn)?;
-        }
         for e in &events {
             self.last_event = self.last_event.max(e.id);
-            if let Some(line) = describe(e) {
-                writeln!(out, "  {line}")?;
+        }
+        let lines = events.iter().filter_map(describe).map(|l| format!("  {l}"));
+        match &mut self.view {
+            View::Bars {
+                multi,
+                phases: bars,
+                frame,
+            } => {
+                for line in lines {
+                    let _ = multi.println(line); // see `say`
+                }
+                draw(multi, bars, frame, &phases);
+            }
+            View::Plain { last } => {
+                for line in lines {
+                    say(&line);
+                }
+                if phases != *last {
+                    say(&format!("  progress: {}", totals_line(&phases)));
+                    *last = phases.clone();
+                }
             }
         }
-        if self.tty {
-            self.drawn = draw_bars(&mut out, &phases)?;
-        } else if phases != self.last_plain {
-            writeln!(out, "  progress: {}", totals_line(&phases))?;
-            self.last_plain = phases.clone();
-        }
-        out.flush()?;
         Ok(phases)
     }
+
+    /// Leaves the bars on screen as they are, so what follows prints below them.
+    pub fn finish(self) {
+        if let View::Bars { phases, frame, .. } = self.view {
+            let frame = frame.iter().flat_map(|(blank, totals)| [blank, totals]);
+            for bar in frame.chain(&phases) {
+                bar.finish();
+            }
+            say(""); // indicatif leaves the cursor at the end of its last line
+        }
+    }
+}
+
+/// Updates the bars to `phases`, adding one per phase the first time it is seen.
+fn draw(
+    multi: &MultiProgress,
+    bars: &mut Vec<ProgressBar>,
+    frame: &mut Option<(ProgressBar, ProgressBar)>,
+    phases: &[PhaseProgress],
+) {
+    let line = |template: &str| {
+        ProgressBar::new(0).with_style(
+            ProgressStyle::with_template(template).expect("the demo's templates are valid"),
+        )
+    };
+    let (_, totals) = frame.get_or_insert_with(|| {
+        let blank = multi.add(line(" "));
+        blank.tick(); // a bar shows once it has drawn
+        (blank, multi.add(line("  {msg}")))
+    });
+    let style = ProgressStyle::with_template(&format!(
+        "  {{prefix:{PHASE_WIDTH}}} {{bar:30}} {{pos:>3}}/{{len:<3}}"
+    ))
+    .expect("the demo's templates are valid")
+    .progress_chars("█░");
+    for (i, p) in phases.iter().enumerate() {
+        if bars.len() <= i {
+            bars.push(multi.insert_before(totals, ProgressBar::new(0).with_style(style.clone())));
+        }
+        // Only what changed: each change is a redraw.
+        let bar = &bars[i];
+        let prefix = truncate(&p.phase, PHASE_WIDTH);
+        if bar.prefix() != prefix {
+            bar.set_prefix(prefix);
+        }
+        let (total, done) = (p.total.max(0) as u64, p.done().max(0) as u64);
+        if bar.length() != Some(total) {
+            bar.set_length(total);
+        }
+        if bar.position() != done {
+            bar.set_position(done);
+        }
+    }
+    let line = totals_line(phases);
+    if totals.message() != line {
+        totals.set_message(line);
+    }
+}
+
+/// Prints a line of the demo's output. A write that fails (stdout closed early, as by `| head`)
+/// is dropped: the demo still runs to its end and cleans up.
+pub fn say(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout(), "{line}");
 }
 
 /// One line per notable event, or None for the ones not worth a line.
@@ -119,29 +219,6 @@ fn describe(e: &Event) -> Option<String> {
         "task.deferred" => format!("⏸ deferred {task}: {}", d["reason"].as_str().unwrap_or("")),
         _ => return None,
     })
-}
-
-fn draw_bars(out: &mut impl Write, phases: &[PhaseProgress]) -> std::io::Result<usize> {
-    const WIDTH: i64 = 30;
-    let mut lines = 0;
-    writeln!(out)?;
-    lines += 1;
-    for p in phases {
-        let done = p.completed + p.failed + p.cancelled;
-        let filled = (done * WIDTH).checked_div(p.total).unwrap_or(0);
-        let bar: String = (0..WIDTH)
-            .map(|i| if i < filled { '█' } else { '░' })
-            .collect();
-        writeln!(
-            out,
-            "  {:<34} {bar} {done:>3}/{:<3}",
-            truncate(&p.phase, 34),
-            p.total
-        )?;
-        lines += 1;
-    }
-    writeln!(out, "  {}", totals_line(phases))?;
-    Ok(lines + 1)
 }
 
 /// `queued 3 · running 2 · retrying 1 · completed 10 · failed 0 · cancelled 0`

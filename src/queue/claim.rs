@@ -7,10 +7,12 @@ use sqlx::{PgExecutor, PgPool};
 use uuid::Uuid;
 
 use super::task::{ClaimFilter, ClaimedTask, Lease, split};
+use crate::audit::AuditMode;
 use crate::db::sql;
 
 /// Claims up to `limit` ready tasks for `worker_id` with `FOR UPDATE SKIP LOCKED`, in claim order
-/// (priority desc, created_at asc), writing the lease, a fresh attempt token and `task.started`.
+/// (priority desc, created_at asc), writing the lease and a fresh attempt token (and
+/// `task.started` with [`AuditMode::Full`]).
 ///
 /// # Transactions, locks
 /// One autocommit statement: rows another worker is claiming are skipped, never waited on.
@@ -20,6 +22,7 @@ pub async fn claim(
     limit: usize,
     lease: Duration,
     filter: &ClaimFilter,
+    audit: AuditMode,
 ) -> Result<Vec<ClaimedTask>, sqlx::Error> {
     // The fleet's unfiltered claim is a named statement: its plan is always the claim index in
     // order, and planning this statement afresh takes about 0.85 ms, which a chain of dependent
@@ -34,6 +37,7 @@ pub async fn claim(
         .bind(filter.priority_min)
         .bind(filter.task_type.as_deref())
         .bind(filter.assigned_agent.as_deref())
+        .bind(audit.is_full())
         .fetch_all(db)
         .await
 }

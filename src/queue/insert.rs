@@ -28,12 +28,17 @@ pub struct NewTask {
     pub plan_index: Option<i32>,
 }
 
-/// Inserts the batch as `queued` with one `task.created` audit row each; wakes idle workers when
-/// any is ready now. Returns (id, unmet dependency count) per task.
+/// Inserts the batch as `queued`; the tasks with no unmet dependency enter the ready queue, and
+/// idle workers are woken when any is ready now. Each task gets a `task.created` audit row when
+/// `audit_each` is set: callers set it for a task created by a request of its own, and for every
+/// task with `TASKFLEET_AUDIT=full`; a bulk insert is otherwise recorded once by its caller
+/// (`strategy.decomposed`).
+/// Returns (id, unmet dependency count) per task.
 pub async fn insert(
     db: impl PgExecutor<'_>,
     actor: &str,
     tasks: &[NewTask],
+    audit_each: bool,
 ) -> Result<Vec<(Uuid, i32)>, sqlx::Error> {
     if tasks.is_empty() {
         return Ok(Vec::new());
@@ -41,6 +46,7 @@ pub async fn insert(
     let rows: Vec<(Uuid, i32, i64)> = crate::db::query_as(crate::db::sql::TASK_INSERT)
         .bind(Json(tasks))
         .bind(actor)
+        .bind(audit_each)
         .fetch_all(db)
         .await?;
     Ok(rows.into_iter().map(|(id, unmet, _)| (id, unmet)).collect())

@@ -16,6 +16,11 @@ pub async fn cancel(
     reason: Option<&str>,
     actor: &str,
 ) -> Result<Status, Error> {
+    // The task_queue row first: every writer locks it before the task row.
+    crate::db::query(sql::TASK_DEQUEUE)
+        .bind(id)
+        .execute(&mut *db)
+        .await?;
     let row: Option<(Status, bool, i64)> = crate::db::query_as(sql::TASK_CANCEL)
         .bind(id)
         .bind(reason)

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use super::sweep_schedule::SweepConfig;
+use crate::audit::AuditMode;
 use crate::queue::Rules;
 use crate::schedule::retry::RetryPolicy;
 use crate::schedule::{Clock, TimeRules};
@@ -27,6 +28,8 @@ pub struct WorkerConfig {
     pub time: TimeRules,
     /// "Now" for the outcome and time-of-day rules (the system clock outside tests).
     pub clock: Clock,
+    /// `TASKFLEET_AUDIT`: whether claims write `task.started`.
+    pub audit: AuditMode,
     /// Fleet-wide sweeps this worker takes part in (None: none, e.g. the API's execute pass).
     pub sweeps: Option<SweepConfig>,
 }

@@ -117,7 +117,7 @@ pub async fn run<E: Executor>(
         if want_claim && want > 0 {
             want_claim = false;
             let started = Instant::now();
-            match queue::claim(&pool, &cfg.id, want, cfg.lease, &filter).await {
+            match queue::claim(&pool, &cfg.id, want, cfg.lease, &filter, cfg.audit).await {
                 Ok(tasks) => {
                     metrics::histogram!("taskfleet_claim_latency_seconds")
                         .record(started.elapsed().as_secs_f64());

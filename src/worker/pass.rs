@@ -42,7 +42,7 @@ pub async fn run_once<E: Executor>(
     filter: &ClaimFilter,
     limit: usize,
 ) -> Result<Vec<LogEntry>, sqlx::Error> {
-    let tasks = queue::claim(pool, &cfg.id, limit, cfg.lease, filter).await?;
+    let tasks = queue::claim(pool, &cfg.id, limit, cfg.lease, filter, cfg.audit).await?;
     let tasks = hold_out_of_hours(pool, cfg, tasks).await;
     let mut running = JoinSet::new();
     for task in tasks {

@@ -21,6 +21,7 @@ use serde_json::{Value, json};
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use taskfleet::audit::AuditMode;
 use taskfleet::queue::{
     self, AttemptEnd, ClaimFilter, ClaimedTask, NewTask, Outcome, Status, Transition,
 };
@@ -87,7 +88,9 @@ impl TestDb {
 
     pub async fn insert(&self, tasks: &[NewTask]) -> Vec<Uuid> {
         for chunk in tasks.chunks(5000) {
-            queue::insert(&self.pool, "test", chunk).await.unwrap();
+            queue::insert(&self.pool, "test", chunk, false)
+                .await
+                .unwrap();
         }
         tasks.iter().map(|t| t.id).collect()
     }
@@ -107,6 +110,16 @@ impl TestDb {
     pub async fn count(&self, sql: &'static str) -> i64 {
         let (n,): (i64,) = sqlx::query_as(sql).fetch_one(&self.pool).await.unwrap();
         n
+    }
+
+    /// Runs the doctor's query (`sql/queue_check.sql`: the ready queue and the unmet_deps
+    /// counters against status and depends_on) and panics on any disagreement.
+    pub async fn assert_queue_consistent(&self) {
+        let problems: Vec<(Uuid, String)> = sqlx::query_as(taskfleet::db::sql::QUEUE_CHECK)
+            .fetch_all(&self.pool)
+            .await
+            .unwrap();
+        assert!(problems.is_empty(), "queue_check found: {problems:?}");
     }
 
     /// Audit actions recorded for a task, oldest first.
@@ -198,9 +211,16 @@ impl TestDb {
             task_type: Some(task_type),
             assigned_agent: Some(assigned_agent),
         };
-        let claimed = queue::claim(&self.pool, TEST_WORKER, 1, FACTORY_LEASE, &filter)
-            .await
-            .unwrap();
+        let claimed = queue::claim(
+            &self.pool,
+            TEST_WORKER,
+            1,
+            FACTORY_LEASE,
+            &filter,
+            AuditMode::Outcomes,
+        )
+        .await
+        .unwrap();
         match claimed.into_iter().next() {
             Some(task) if task.id == id => task,
             Some(other) => panic!(
@@ -235,6 +255,7 @@ impl TestDb {
             usize::MAX,
             FACTORY_LEASE,
             &ClaimFilter::default(),
+            AuditMode::Outcomes,
         )
         .await
         .unwrap();
@@ -299,6 +320,7 @@ impl TestDb {
             n,
             Duration::ZERO,
             &ClaimFilter::default(),
+            AuditMode::Outcomes,
         )
         .await
         .unwrap();

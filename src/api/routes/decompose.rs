@@ -162,13 +162,19 @@ async fn decompose_once(
             plan_index: Some(i as i32),
         })
         .collect();
-    if let Err(e) = queue::insert(&mut *tx, &actor, &new_tasks).await {
+    if let Err(e) = queue::insert(&mut *tx, &actor, &new_tasks, s.pass.audit.is_full()).await {
         return if db::has_sql_state(&e, db::UNIQUE_VIOLATION) {
             Ok(Attempt::Raced)
         } else {
             Err(e.into())
         };
     }
+    let tasks = read::tasks_by_id(&mut tx, &ids).await?;
+    let result = result(&plan, &ids, tasks, new_tasks.len());
+    let recorded = serde_json::to_value(&result.execution_plan).map_err(ApiError::internal)?;
+    store::set_plan(&mut tx, strategy.id, &recorded).await?;
+    // The decomposition's one audit row records its tasks (one task.created each only with
+    // TASKFLEET_AUDIT=full): how many, and the plan that names them.
     store::audit(
         &mut tx,
         store::AuditEntry {
@@ -178,14 +184,11 @@ async fn decompose_once(
             resource_id: strategy.id,
             actor: &actor,
             status: None,
-            details: json!({"tasks_created": new_tasks.len(), "phases": plan.phases.len()}),
+            details: json!({"tasks_created": new_tasks.len(), "phases": plan.phases.len(),
+                            "plan": recorded}),
         },
     )
     .await?;
-    let tasks = read::tasks_by_id(&mut tx, &ids).await?;
-    let result = result(&plan, &ids, tasks, new_tasks.len());
-    let recorded = serde_json::to_value(&result.execution_plan).map_err(ApiError::internal)?;
-    store::set_plan(&mut tx, strategy.id, &recorded).await?;
     tx.commit().await?;
     Ok(Attempt::Done(StatusCode::CREATED, result))
 }

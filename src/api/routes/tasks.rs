@@ -46,7 +46,7 @@ pub async fn create(
     let mut tx = tenancy::begin(&s.pool, &caller).await?;
     tenancy::workspace(&mut tx, &caller, task.workspace_id).await?;
     check_dependencies(&mut tx, &task).await?;
-    queue::insert(&mut *tx, &caller.actor(), std::slice::from_ref(&task)).await?;
+    queue::insert(&mut *tx, &caller.actor(), std::slice::from_ref(&task), true).await?;
     let row = read::tasks_by_id(&mut tx, &[task.id]).await?;
     tx.commit().await?;
     let row = row

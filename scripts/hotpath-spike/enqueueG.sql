@@ -1,0 +1,1 @@
+INSERT INTO jobs (task_identifier, payload) SELECT 'noop', jsonb_build_object('n', g) FROM generate_series(1, 500) g;

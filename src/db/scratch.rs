@@ -1,0 +1,228 @@
+//! Throwaway databases: `taskfleet bench` runs each benchmark in one, and `taskfleet demo` runs in
+//! one on the server of a `DATABASE_URL`, so neither writes to the database the URL names.
+//!
+//! [`ScratchDatabase::create`] makes `<prefix>_<12 random hex digits>` on the URL's server with
+//! the `create` line of `sql/scratch_database.sql` (connected to the URL's own database, which it
+//! only reads through); [`ScratchDatabase::drop`] removes it with the `drop` line. The caller
+//! closes its pools first, so the `WITH (FORCE)` of that line terminates nobody. A value that is
+//! never dropped explicitly (a panic, a cancelled future) drops its database when it goes out of
+//! scope, from a thread of its own.
+
+use std::time::Duration;
+
+use anyhow::{Context, Result, anyhow, bail};
+use sqlx::postgres::PgConnectOptions;
+use uuid::Uuid;
+
+use crate::db::{self, sql};
+
+/// A database created for one run and dropped after it.
+#[derive(Debug)]
+pub struct ScratchDatabase {
+    name: String,
+    url: String,
+    server_url: String,
+    server: String,
+    dropped: bool,
+}
+
+impl ScratchDatabase {
+    /// Creates `<prefix>_<random>` on the server of `server_url` (whose user needs CREATEDB).
+    /// `prefix` is lowercase letters, digits and underscores, e.g. `taskfleet_demo`.
+    pub async fn create(server_url: &str, prefix: &str) -> Result<Self> {
+        let name = format!("{prefix}_{}", &Uuid::new_v4().simple().to_string()[..12]);
+        let create = statement("create", &name)?;
+        let options: PgConnectOptions = server_url
+            .parse()
+            .context("DATABASE_URL is not a valid postgres:// URL")?;
+        let server = format!("{}:{}", options.get_host(), options.get_port());
+        crate::install_crypto_provider();
+        let admin = db::connect(server_url, 1).await?;
+        let created = sqlx::raw_sql(sqlx::AssertSqlSafe(create))
+            .execute(&admin)
+            .await;
+        admin.close().await;
+        created.with_context(|| {
+            format!("cannot create the throwaway database {name} on {server} (does DATABASE_URL's user have CREATEDB?)")
+        })?;
+        Ok(Self {
+            url: with_database(server_url, &name),
+            name,
+            server_url: server_url.to_string(),
+            server,
+            dropped: false,
+        })
+    }
+
+    /// The database's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The URL of this database: the server URL with its database replaced.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// `host:port` of the server it lives on.
+    pub fn server(&self) -> &str {
+        &self.server
+    }
+
+    /// Drops the database. Close every pool on it first: connections still open are terminated
+    /// (and their owners log it).
+    pub async fn drop(mut self) -> Result<()> {
+        self.dropped = true;
+        drop_database(&self.server_url, &self.name).await
+    }
+}
+
+impl Drop for ScratchDatabase {
+    fn drop(&mut self) {
+        if self.dropped {
+            return;
+        }
+        // Not dropped by its owner: do it now, on a runtime of its own (this may run inside
+        // another runtime, which cannot be blocked on).
+        let (server_url, name) = (self.server_url.clone(), self.name.clone());
+        let outcome = std::thread::spawn(move || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(anyhow::Error::from)
+                .and_then(|rt| rt.block_on(drop_database(&server_url, &name)))
+        })
+        .join()
+        .unwrap_or_else(|_| Err(anyhow!("the thread dropping it panicked")));
+        if let Err(e) = outcome {
+            tracing::error!(database = %self.name, error = %format!("{e:#}"), "cannot drop the throwaway database");
+        }
+    }
+}
+
+async fn drop_database(server_url: &str, name: &str) -> Result<()> {
+    let drop = statement("drop", name)?;
+    crate::install_crypto_provider();
+    let admin = db::connect(server_url, 1).await?;
+    let dropped = tokio::time::timeout(
+        Duration::from_secs(30),
+        sqlx::raw_sql(sqlx::AssertSqlSafe(drop)).execute(&admin),
+    )
+    .await;
+    admin.close().await;
+    match dropped {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(e).with_context(|| format!("cannot drop the throwaway database {name}")),
+        Err(_) => bail!("dropping the throwaway database {name} took over 30 s"),
+    }
+}
+
+/// The CREATE / DROP DATABASE line of `sql/scratch_database.sql` for `name` (such statements take
+/// no parameters, so the name is checked instead).
+fn statement(which: &str, name: &str) -> Result<String> {
+    let safe = !name.is_empty()
+        && name.len() <= 63
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if !safe {
+        bail!("unsafe database name {name:?}");
+    }
+    let prefix = format!("-- {which}:");
+    sql::SCRATCH_DATABASE
+        .lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .map(|t| t.trim().replace("{name}", name))
+        .with_context(|| format!("sql/scratch_database.sql lacks the {which} template"))
+}
+
+/// `url` with its database (the path) replaced by `name`; user, host, port and query kept.
+pub fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let authority_start = base.find("://").map_or(0, |i| i + 3);
+    let base = match base[authority_start..].find('/') {
+        Some(i) => &base[..authority_start + i],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{base}/{name}?{q}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+/// `url` with its password, if any, replaced by `****`: for printing.
+pub fn redact_password(url: &str) -> String {
+    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
+        return url.to_string();
+    };
+    let rest = &url[scheme_end..];
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let Some(at) = rest[..authority_end].rfind('@') else {
+        return url.to_string();
+    };
+    match rest[..at].find(':') {
+        Some(colon) => format!(
+            "{}{}:****{}",
+            &url[..scheme_end],
+            &rest[..colon],
+            &rest[at..]
+        ),
+        None => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_scratch_database_replaces_the_one_in_the_url() {
+        for (url, want) in [
+            (
+                "postgres://u@h:5432/app?sslmode=disable",
+                "postgres://u@h:5432/b1?sslmode=disable",
+            ),
+            ("postgres://u@h/app", "postgres://u@h/b1"),
+            ("postgres://u@h:5432", "postgres://u@h:5432/b1"),
+            (
+                "postgres://u@h:5432?sslmode=disable",
+                "postgres://u@h:5432/b1?sslmode=disable",
+            ),
+            ("postgresql://u:p@h:5432/app", "postgresql://u:p@h:5432/b1"),
+        ] {
+            assert_eq!(with_database(url, "b1"), want, "{url}");
+        }
+    }
+
+    #[test]
+    fn statements_come_from_the_sql_file_and_refuse_odd_names() {
+        assert_eq!(
+            statement("create", "taskfleet_bench_1").unwrap(),
+            "CREATE DATABASE taskfleet_bench_1"
+        );
+        assert_eq!(
+            statement("drop", "x").unwrap(),
+            "DROP DATABASE IF EXISTS x WITH (FORCE)"
+        );
+        for bad in ["x; DROP TABLE y", "", "Upper", "a-b", &"a".repeat(64)] {
+            assert!(statement("create", bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn passwords_are_redacted_for_printing() {
+        for (url, want) in [
+            (
+                "postgres://u:secret@h:5432/db?sslmode=disable",
+                "postgres://u:****@h:5432/db?sslmode=disable",
+            ),
+            ("postgres://u@h:5432/db", "postgres://u@h:5432/db"),
+            ("postgres://h/db", "postgres://h/db"),
+            ("postgres://u:p:q@h/db", "postgres://u:****@h/db"),
+        ] {
+            assert_eq!(redact_password(url), want, "{url}");
+        }
+    }
+}
