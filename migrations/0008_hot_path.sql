@@ -6,7 +6,7 @@
 -- completions and failures delete from it; blocked tasks enter it when their last dependency
 -- completes. autonomous_tasks stays the record DBAs read: its status, lease and attempt token are
 -- written in the same statements, but no index mentions them any more, so those updates are HOT
--- (no index insertions) where the page has room (fillfactor 70).
+-- (no index insertions) where the page has room (fillfactor 40, below).
 --
 -- Rows in both tables are always locked task_queue first, then autonomous_tasks, in id order, so
 -- claims, completions, heartbeats, cancels and the reaper cannot deadlock one another.
@@ -45,8 +45,12 @@ WHERE (status = 'queued' AND unmet_deps = 0) OR status = 'in_progress';
 DROP INDEX autonomous_tasks_claim_idx;
 DROP INDEX autonomous_tasks_in_progress_idx;
 DROP INDEX autonomous_tasks_workspace_idx;
--- Room on each page for the new versions of its rows (applies to pages written from now on).
-ALTER TABLE autonomous_tasks SET (fillfactor = 70);
+-- Room on each page for the new versions of its rows (pages written from now on): a claim writes
+-- one and the completion another, and a claim takes a whole page of consecutive tasks at once.
+-- At 70 only 37 % of claims found room (measured on 200k tasks of 170 bytes), at 50 84 %, at 40
+-- all of them; the claim took 13-16 ms per 250 tasks at 70 and 7-9 ms at 40. The price is space:
+-- a finished task's page stays 40 % full (87 MB per 200k tasks instead of 48 MB).
+ALTER TABLE autonomous_tasks SET (fillfactor = 40);
 
 ALTER TABLE task_queue ENABLE ROW LEVEL SECURITY;
 CREATE POLICY caller_workspaces ON task_queue

@@ -18,11 +18,11 @@ WITH candidates AS (
     AND q.run_at <= now()
     AND ($4::uuid IS NULL OR q.workspace_id = $4)
     AND ($5::int IS NULL OR q.priority >= $5)
-    AND ($6::text IS NULL AND $7::text IS NULL
-         OR EXISTS (SELECT 1 FROM autonomous_tasks f
-                    WHERE f.id = q.id
-                      AND ($6::text IS NULL OR f.task_type = $6)
-                      AND ($7::text IS NULL OR f.assigned_agent = $7)))
+    -- Per-row lookups that run only when the filter is set. (An EXISTS here became a hashed
+    -- subplan over the whole task table in the workers' cached generic plan.)
+    AND ($6::text IS NULL OR (SELECT f.task_type FROM autonomous_tasks f WHERE f.id = q.id) = $6)
+    AND ($7::text IS NULL
+         OR (SELECT f.assigned_agent FROM autonomous_tasks f WHERE f.id = q.id) = $7)
   ORDER BY q.priority DESC, q.created_at, q.id
   LIMIT $2
   FOR UPDATE SKIP LOCKED
