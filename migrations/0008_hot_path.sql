@@ -25,8 +25,10 @@ CREATE TABLE task_queue (
 ) WITH (fillfactor = 80, autovacuum_vacuum_scale_factor = 0.01,
         autovacuum_analyze_scale_factor = 0.02);
 
--- The claim: unleased tasks in claim order.
-CREATE INDEX task_queue_claim_idx ON task_queue (priority DESC, created_at, id)
+-- The claim: unleased tasks in claim order. run_at is included so that counting the ready tasks
+-- (KEDA's `SELECT count(*) FROM ready_tasks`) is an index-only scan: 100 ms instead of 1.1 s at
+-- 300k ready tasks on this machine (scripts/measure-views.sh).
+CREATE INDEX task_queue_claim_idx ON task_queue (priority DESC, created_at, id) INCLUDE (run_at)
   WHERE locked_by IS NULL;
 -- The reaper and stuck_tasks: leased tasks. locked_by does not change on a heartbeat, so
 -- renewing a lease stays a HOT update.
@@ -61,10 +63,12 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON task_queue TO taskfleet_api;
 -- The views read the queue's own structures instead of recomputing readiness from depends_on
 -- for every queued row (0.7-1.3 s at 1M tasks). `sql/queue_check.sql` recomputes it from
 -- depends_on and lists every disagreement; the tests run it after each kind of transition.
+-- A LEFT JOIN on the task row's primary key: a query that reads no task column (a count) skips
+-- the join altogether. Every task_queue row has its task row (queue_check.sql checks it).
 CREATE OR REPLACE VIEW ready_tasks AS
 SELECT t.*
 FROM task_queue q
-JOIN autonomous_tasks t ON t.id = q.id
+LEFT JOIN autonomous_tasks t ON t.id = q.id
 WHERE q.locked_by IS NULL
   AND q.run_at <= now()
 ORDER BY q.priority DESC, q.created_at, q.id;

@@ -26,6 +26,6 @@ res = subprocess.run(sys.argv[1:], capture_output=True, text=True, env={**os.env
 stop = True; th.join()
 tot = {}
 for first, last, k in seen.values(): tot[k] = tot.get(k, 0) + (last - first)
-print(res.strip().splitlines()[-1][:200])
+print(res.strip().splitlines()[-1])
 wall = time.time() - t0
 for k, v in tot.items(): print(f"{k}: {v/hz:.1f} s CPU of {wall:.1f} s wall ({v/hz/wall:.2f} cores)")

@@ -12,3 +12,4 @@ SELECT ('00000000-0000-7000-8000-' || lpad(to_hex(g),12,'0'))::uuid, (SELECT id 
 FROM generate_series(1, :rows) g;
 INSERT INTO hot (id, workspace_id, priority, created_at) SELECT id, workspace_id, priority, created_at FROM t;
 VACUUM ANALYZE t; VACUUM ANALYZE hot;
+CREATE SEQUENCE IF NOT EXISTS spike_ids START 100000000;
