@@ -12,8 +12,7 @@ use uuid::Uuid;
 use common::agent::{Reply, TestAgent};
 use common::procs::WorkerProc;
 use common::{TestDb, new_task, wait_until};
-use taskfleet::audit::AuditMode;
-use taskfleet::queue::{self, ClaimFilter, NewTask, Status};
+use taskfleet::queue::{self, NewTask, Status};
 
 const MINUTE: Duration = Duration::from_secs(60);
 
@@ -64,19 +63,8 @@ async fn a_completed_task_cannot_be_cancelled(pool: PgPool) {
     let db = TestDb::new(pool);
     let ws = db.workspace().await;
     let id = db.insert(&[new_task(ws, "x")]).await[0];
-    let t = queue::claim(
-        &db.pool,
-        "w",
-        1,
-        MINUTE,
-        &ClaimFilter::default(),
-        AuditMode::Outcomes,
-    )
-    .await
-    .unwrap();
-    queue::complete(&db.pool, "w", &[(t[0].lease(), json!({}))])
-        .await
-        .unwrap();
+    let t = db.start_task(id).await;
+    db.complete_attempt(&t, json!({})).await;
     assert_eq!(
         db.cancel(id).await,
         Err("cannot cancel a task that is completed".into())
@@ -124,18 +112,9 @@ async fn a_cancelled_attempt_cannot_complete_late(pool: PgPool) {
     let db = TestDb::new(pool);
     let ws = db.workspace().await;
     let id = db.insert(&[new_task(ws, "x")]).await[0];
-    let t = queue::claim(
-        &db.pool,
-        "w",
-        1,
-        MINUTE,
-        &ClaimFilter::default(),
-        AuditMode::Outcomes,
-    )
-    .await
-    .unwrap();
+    let t = db.start_task(id).await;
     assert_eq!(db.cancel(id).await, Ok(Status::InProgress));
-    let late = queue::complete(&db.pool, "w", &[(t[0].lease(), json!({"late": true}))])
+    let late = queue::complete(&db.pool, "w", &[(t.lease(), json!({"late": true}))])
         .await
         .unwrap();
     assert!(late.is_empty());
