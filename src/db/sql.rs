@@ -23,6 +23,7 @@ sql_files! {
     BENCH_MARK_COMPLETED => "bench_mark_completed.sql",
     BENCH_VACUUM => "bench_vacuum.sql",
     CONTACT_EXISTS => "contact_exists.sql",
+    DEMO_DBA_QUERY => "demo_dba_query.sql",
     DEMO_EVENTS => "demo_events.sql",
     DEMO_PROGRESS => "demo_progress.sql",
     DEMO_SUMMARY => "demo_summary.sql",

@@ -104,12 +104,18 @@ pub fn render(rows: &[Row], cx: &Context<'_>) -> String {
             "\n  A DBA sees the same with (the database is dropped on exit; --keep-running keeps it):\n",
         );
     }
-    let _ = writeln!(
-        out,
-        "    SELECT * FROM queue_summary WHERE workspace_id = '{}';",
-        cx.workspace
-    );
+    let _ = writeln!(out, "    {}", dba_query(cx.workspace));
     out
+}
+
+/// `sql/demo_dba_query.sql` with the workspace filled in, as a DBA would paste it.
+fn dba_query(workspace: Uuid) -> String {
+    let statement = crate::db::sql::DEMO_DBA_QUERY
+        .lines()
+        .filter(|l| !l.starts_with("--"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    statement.trim().replace("$1", &format!("'{workspace}'"))
 }
 
 #[cfg(test)]
@@ -161,7 +167,9 @@ mod tests {
             assert!(text.contains("Phase 1: Awareness\n"));
             assert!(text.contains("Write launch blog post"));
             assert!(text.contains("1/3 tasks completed"));
-            assert!(text.contains("SELECT * FROM queue_summary"));
+            let query = dba_query(cx.workspace);
+            assert!(query.ends_with(&format!("'{}';", cx.workspace)), "{query}");
+            assert!(text.contains(&query), "{text}");
         }
     }
 
