@@ -14,7 +14,7 @@ use crate::queue::ClaimedTask;
 pub const HORIZON: Duration = Duration::from_millis(50);
 
 /// Most tasks held beyond the slots, however fast attempts are.
-pub const MAX_PREFETCH: usize = 500;
+pub const MAX_PREFETCH: usize = 1000;
 
 #[derive(Default)]
 pub struct LocalQueue {

@@ -11,6 +11,7 @@
 
 mod attempt;
 pub mod background;
+mod claiming;
 pub mod config;
 pub mod finisher;
 pub mod health;
@@ -38,9 +39,10 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::agents::Executor;
-use crate::queue::{self, AGENTS_CHANNEL, AttemptEnd, CANCEL_CHANNEL, ClaimFilter, READY_CHANNEL};
+use crate::queue::{AGENTS_CHANNEL, AttemptEnd, CANCEL_CHANNEL, READY_CHANNEL};
 use attempt::AttemptCtx;
 use background::{RegistrySync, SharedRegistrySync};
+use claiming::Claiming;
 use inflight::{Abandon, Inflight};
 use local_queue::LocalQueue;
 
@@ -89,7 +91,7 @@ pub async fn run<E: Executor>(
         inflight.clone(),
         registry_sync,
     ));
-    let filter = ClaimFilter::default();
+    let mut claiming = Claiming::default();
     // Whether the last claim got all it asked for: then more work is probably waiting, and a
     // freed slot should claim again without waiting for a NOTIFY.
     let mut backlog = true;
@@ -114,35 +116,23 @@ pub async fn run<E: Executor>(
         }
         let avg = Duration::from_micros(ctx.avg_attempt_us.load(Ordering::Relaxed));
         let want = local.claim_size(slots.available_permits(), cfg.concurrency, avg);
-        if want_claim && want > 0 {
+        if want_claim && want > 0 && claiming.is_idle() {
             want_claim = false;
-            let started = Instant::now();
-            match queue::claim(&pool, &cfg.id, want, cfg.lease, &filter, cfg.audit).await {
-                Ok(tasks) => {
-                    metrics::histogram!("taskfleet_claim_latency_seconds")
-                        .record(started.elapsed().as_secs_f64());
-                    metrics::counter!("taskfleet_tasks_claimed_total")
-                        .increment(tasks.len() as u64);
-                    backlog = tasks.len() == want;
-                    for task in record::hold_out_of_hours(&pool, &cfg, tasks).await {
-                        let attempt = inflight.start(task.lease());
-                        local.push(task, attempt);
-                    }
-                    metrics::gauge!("taskfleet_tasks_in_flight").set(inflight.len() as f64);
-                    if !local.is_empty() {
-                        continue;
-                    }
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "claim failed");
-                    backlog = false;
-                }
-            }
+            claiming.start(&pool, &cfg, want);
         }
         let next_wake = wakes.peek().map(|w| w.0);
         tokio::select! {
             biased;
             _ = &mut shutdown => break,
+            claimed = claiming.done() => {
+                backlog = claimed.full;
+                want_claim |= backlog;
+                for task in claimed.tasks {
+                    let attempt = inflight.start(task.lease());
+                    local.push(task, attempt);
+                }
+                metrics::gauge!("taskfleet_tasks_in_flight").set(inflight.len() as f64);
+            }
             _ = ctx.slot_freed.notified() => want_claim |= backlog,
             Some(_) = attempts.join_next(), if !attempts.is_empty() => {}
             notification = listener.recv() => match notification {
@@ -179,6 +169,12 @@ pub async fn run<E: Executor>(
     }
 
     tracing::info!(in_flight = inflight.len(), "draining: no new claims");
+    if !claiming.is_idle() {
+        for task in claiming.done().await.tasks {
+            let attempt = inflight.start(task.lease());
+            local.push(task, attempt);
+        }
+    }
     // Claimed but never started: straight back to queued.
     for (task, attempt) in local.drain() {
         let written = ctx
