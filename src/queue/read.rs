@@ -37,6 +37,7 @@ pub struct TaskRecord {
     pub next_run_at: DateTime<Utc>,
     pub locked_by: Option<String>,
     pub lease_expires_at: Option<DateTime<Utc>>,
+    pub deadline: Option<DateTime<Utc>>,
 }
 
 pub async fn tasks_by_id(

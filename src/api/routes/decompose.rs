@@ -18,6 +18,7 @@ use crate::audit::{self, Action};
 use crate::codes::Code;
 use crate::db;
 use crate::decompose::{self, Plan};
+use crate::schedule::deadline;
 use crate::queue::read::{self, TaskRecord};
 use crate::queue::{self, ClaimFilter, NewTask};
 
@@ -142,6 +143,7 @@ async fn decompose_once(
 
     let ids: Vec<Uuid> = plan.tasks.iter().map(|_| Uuid::now_v7()).collect();
     let actor = caller.actor();
+    let now = s.pass.clock.now();
     let new_tasks: Vec<NewTask> = plan
         .tasks
         .iter()
@@ -154,12 +156,14 @@ async fn decompose_once(
             task_description: t.description.clone(),
             task_type: t.task_type.to_string(),
             assigned_agent: t.assigned_agent.to_string(),
-            priority: i32::from(t.priority),
+            // An activity due within 48 hours (or overdue by now) starts in the urgent band.
+            priority: deadline::priority(i32::from(t.priority), t.deadline, now),
             depends_on: t.depends_on.iter().map(|&d| ids[d]).collect(),
             input_data: t.input_data.clone(),
             max_retries: 3,
             next_run_at: None,
             plan_index: Some(i as i32),
+            deadline: t.deadline,
         })
         .collect();
     if let Err(e) = queue::insert(&mut *tx, &actor, &new_tasks, s.pass.audit.is_full()).await {

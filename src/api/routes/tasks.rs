@@ -1,10 +1,13 @@
 //! POST /api/tasks (create one task) and GET /api/tasks/{id} (the full row).
+//! A task may carry a `deadline` (RFC 3339): one in the past is a 400, and one within 48 hours
+//! raises the priority to the urgent band (`schedule::deadline`).
 
 use std::collections::HashMap;
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -16,6 +19,7 @@ use crate::api::tenancy;
 use crate::codes::Code;
 use crate::queue::read;
 use crate::queue::{self, NewTask, Status, TASK_TYPES};
+use crate::schedule::deadline;
 
 /// More dependencies than this on one task is almost certainly a client bug.
 const MAX_DEPENDENCIES: usize = 1000;
@@ -35,6 +39,8 @@ pub struct CreateTask {
     input_data: Option<Value>,
     #[serde(default)]
     max_retries: Option<i32>,
+    #[serde(default)]
+    deadline: Option<DateTime<Utc>>,
 }
 
 pub async fn create(
@@ -42,7 +48,7 @@ pub async fn create(
     caller: Caller,
     StrictJson(body): StrictJson<CreateTask>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let task = validate(body)?;
+    let task = validate(body, s.pass.clock.now())?;
     let mut tx = tenancy::begin(&s.pool, &caller).await?;
     tenancy::workspace(&mut tx, &caller, task.workspace_id).await?;
     check_dependencies(&mut tx, &task).await?;
@@ -71,7 +77,7 @@ pub async fn get(
 }
 
 /// Field rules beyond types: 422 TASK_007 for an unknown task type, 400 TASK_010 for the rest.
-fn validate(b: CreateTask) -> ApiResult<NewTask> {
+fn validate(b: CreateTask, now: DateTime<Utc>) -> ApiResult<NewTask> {
     if !TASK_TYPES.contains(&b.task_type.as_str()) {
         return Err(ApiError::new(
             Code::InvalidTaskType,
@@ -106,6 +112,10 @@ fn validate(b: CreateTask) -> ApiResult<NewTask> {
             "max_retries {max_retries} is outside 0..100"
         )));
     }
+    if let Some(d) = b.deadline {
+        deadline::check(d, now).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    }
+    let priority = deadline::priority(priority, b.deadline, now);
     let input_data = b.input_data.unwrap_or_else(|| json!({}));
     if !input_data.is_object() {
         return Err(ApiError::bad_request("input_data must be a JSON object"));
@@ -132,6 +142,7 @@ fn validate(b: CreateTask) -> ApiResult<NewTask> {
         max_retries,
         next_run_at: None,
         plan_index: None,
+        deadline: b.deadline,
     })
 }
 
