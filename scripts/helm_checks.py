@@ -72,11 +72,19 @@ METRICS = {
     "taskfleet_worker_up": "gauge",
     "taskfleet_http_requests_total": "counter",
     "taskfleet_http_request_duration_seconds": "histogram",
+    "taskfleet_workspace_queued_tasks": "gauge",
+    "taskfleet_workspace_failure_ratio": "gauge",
+    "taskfleet_workspace_finished_today_tasks": "gauge",
+    "taskfleet_workspace_slowest_execution_seconds": "gauge",
+    "taskfleet_alert_firing": "gauge",
 }
-# Alert -> metric it must be built on (the four the chart promises, plus the API one).
+# Alert -> metric it must be built on (the specification's three, per workspace; the fleet's
+# own; the API one).
 REQUIRED_ALERTS = {
+    "TaskfleetQueueDepthHigh": "taskfleet_workspace_queued_tasks",
+    "TaskfleetFailureRateHigh": "taskfleet_workspace_failure_ratio",
+    "TaskfleetSlowExecution": "taskfleet_workspace_slowest_execution_seconds",
     "TaskfleetOldestReadyTaskTooOld": "taskfleet_oldest_ready_age_seconds",
-    "TaskfleetTaskFailureRateHigh": "taskfleet_tasks_failed_total",
     "TaskfleetLeaseReclaimsRising": "taskfleet_lease_reclaims_total",
     "TaskfleetNoWorkersUp": "taskfleet_worker_up",
     "TaskfleetApiErrorRateHigh": "taskfleet_http_requests_total",
@@ -661,9 +669,15 @@ def promql_shape(expr: str) -> list[str]:
     return problems
 
 
+def rules_enabled(values):
+    """prometheusRule.enabled, where null (the default) means "whenever serviceMonitor is"."""
+    enabled = values["prometheusRule"]["enabled"]
+    return values["serviceMonitor"]["enabled"] if enabled is None else enabled
+
+
 def fact_alerts(docs, values):
     rules = by_kind(docs, "PrometheusRule")
-    if not values["prometheusRule"]["enabled"]:
+    if not rules_enabled(values):
         return ["PrometheusRule rendered although prometheusRule.enabled is false"] if rules else []
     if len(rules) != 1:
         return [f"want one PrometheusRule, got {len(rules)}"]
@@ -682,6 +696,8 @@ def fact_alerts(docs, values):
             problems.append(f"alert {name} missing")
         elif metric not in str(alerts[name]["expr"]):
             problems.append(f"alert {name} does not use {metric}")
+        elif metric.startswith("taskfleet_workspace_") and "by (workspace_id)" not in str(alerts[name]["expr"]):
+            problems.append(f"alert {name} is not per workspace (by (workspace_id))")
     for name, r in alerts.items():
         expr = str(r["expr"])
         unknown = sorted({m for m in METRIC_TOKEN.findall(expr) if not known_metric(m)})
