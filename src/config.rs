@@ -73,10 +73,18 @@ pub struct AlertArgs {
     #[arg(long, env = "TASKFLEET_ALERT_FAILURE_RATE", default_value_t = 0.10)]
     pub alert_failure_rate: f64,
     /// ... and at least this many finished today.
-    #[arg(long, env = "TASKFLEET_ALERT_FAILURE_MIN_FINISHED", default_value_t = 10)]
+    #[arg(
+        long,
+        env = "TASKFLEET_ALERT_FAILURE_MIN_FINISHED",
+        default_value_t = 10
+    )]
     pub alert_failure_min_finished: u32,
     /// slow_execution fires when an execution took longer than this many seconds ...
-    #[arg(long, env = "TASKFLEET_ALERT_SLOW_EXECUTION_SECS", default_value_t = 60)]
+    #[arg(
+        long,
+        env = "TASKFLEET_ALERT_SLOW_EXECUTION_SECS",
+        default_value_t = 60
+    )]
     pub alert_slow_execution_secs: u64,
     /// ... and finished within the last this many seconds.
     #[arg(long, env = "TASKFLEET_ALERT_SLOW_WINDOW_SECS", default_value_t = 900)]

@@ -47,7 +47,12 @@ fn launch_strategy(ws: Uuid) -> Value {
 /// in plan order.
 const EXPECTED: [(&str, &str, &str, i64); 13] = [
     // Phase 1: +3
-    ("Write launch blog post", "content-generator", "social_media", 10),
+    (
+        "Write launch blog post",
+        "content-generator",
+        "social_media",
+        10,
+    ),
     ("Upload lead list", "general-executor", "other", 8),
     ("Schedule posts", "calendar-agent", "social_media", 8),
     ("Send welcome email", "email-agent", "email", 8),

@@ -211,7 +211,11 @@ async fn old_task_types_are_reclassified_into_the_nine_by_the_keyword_rules(pool
     }
     // The rules the migration applied are the ones decomposition applies.
     for (_, description, new) in &cases[..cases.len() - 1] {
-        assert_eq!(taskfleet::decompose::task_type_for(description).as_str(), *new, "{description}");
+        assert_eq!(
+            taskfleet::decompose::task_type_for(description).as_str(),
+            *new,
+            "{description}"
+        );
     }
     let db = TestDb::new(pool);
     db.assert_queue_consistent().await;

@@ -60,11 +60,7 @@ async fn alert(c: &ApiCtx, name: &str) -> Value {
     let alerts = body["alerts"].as_array().expect("alerts is a list");
     let names: Vec<&str> = alerts.iter().filter_map(|a| a["name"].as_str()).collect();
     assert_eq!(names, ["queue_depth", "failure_rate", "slow_execution"]);
-    alerts
-        .iter()
-        .find(|a| a["name"] == name)
-        .cloned()
-        .unwrap()
+    alerts.iter().find(|a| a["name"] == name).cloned().unwrap()
 }
 
 /// (action, details.name) of the workspace's alert audit rows, oldest first.
@@ -91,7 +87,11 @@ fn row(action: &str, name: &str) -> (String, String) {
 async fn a_backlog_of_101_tasks_fires_queue_depth_once_and_resolves_when_drained(pool: PgPool) {
     let c = ApiCtx::new(pool).await;
     let s = sweeps(&c);
-    let tasks: Vec<_> = (0..101).map(|_| new_task(c.ws, "content-generator")).collect();
+    let mut tasks: Vec<_> = (0..101)
+        .map(|_| new_task(c.ws, "content-generator"))
+        .collect();
+    // The one completed first is claimed first.
+    tasks[0].priority = 6;
     let ids = c.db.insert(&tasks).await;
 
     let a = alert(&c, "queue_depth").await;
@@ -125,7 +125,10 @@ async fn a_backlog_of_101_tasks_fires_queue_depth_once_and_resolves_when_drained
     );
     let a = alert(&c, "queue_depth").await;
     assert_eq!((&a["value"], &a["firing"]), (&json!(0.0), &json!(false)));
-    assert!(a["since"].is_string(), "resolved since the sweep saw it: {a}");
+    assert!(
+        a["since"].is_string(),
+        "resolved since the sweep saw it: {a}"
+    );
     // The other alerts never fired.
     assert_eq!(alert(&c, "failure_rate").await["firing"], false);
     assert_eq!(alert(&c, "slow_execution").await["firing"], false);
@@ -147,7 +150,10 @@ async fn failure_rate_fires_over_10_percent_of_at_least_10_finished_today(pool: 
     // 1 of 9 failed: over 10 %, but fewer than 10 finished.
     let a = alert(&c, "failure_rate").await;
     assert_eq!(a["firing"], false, "{a}");
-    assert!((a["value"].as_f64().unwrap() - 1.0 / 9.0).abs() < 1e-9, "{a}");
+    assert!(
+        (a["value"].as_f64().unwrap() - 1.0 / 9.0).abs() < 1e-9,
+        "{a}"
+    );
     assert_eq!(a["threshold"], json!(0.1));
 
     // 1 of 10: not over 10 %.
@@ -182,9 +188,8 @@ async fn failure_rate_fires_over_10_percent_of_at_least_10_finished_today(pool: 
 async fn an_execution_over_60_seconds_in_the_last_15_minutes_fires_slow_execution(pool: PgPool) {
     let c = ApiCtx::new(pool).await;
     let s = sweeps(&c);
-    let ids = c
-        .db
-        .insert(&[
+    let ids =
+        c.db.insert(&[
             new_task(c.ws, "content-generator"),
             new_task(c.ws, "content-generator"),
         ])
@@ -207,7 +212,10 @@ async fn an_execution_over_60_seconds_in_the_last_15_minutes_fires_slow_executio
     };
     set_execution(ids[0], 59.0, 0.0).await;
     let a = alert(&c, "slow_execution").await;
-    assert_eq!((&a["firing"], &a["threshold"]), (&json!(false), &json!(60.0)));
+    assert_eq!(
+        (&a["firing"], &a["threshold"]),
+        (&json!(false), &json!(60.0))
+    );
     assert!((a["value"].as_f64().unwrap() - 59.0).abs() < 0.01, "{a}");
 
     set_execution(ids[1], 61.0, 0.0).await;
@@ -235,16 +243,17 @@ async fn alerts_are_per_workspace(pool: PgPool) {
     let c = ApiCtx::new(pool).await;
     let other = c.db.workspace().await;
     let s = sweeps(&c);
-    let tasks: Vec<_> = (0..101).map(|_| new_task(other, "content-generator")).collect();
+    let tasks: Vec<_> = (0..101)
+        .map(|_| new_task(other, "content-generator"))
+        .collect();
     c.db.insert(&tasks).await;
     assert_eq!(alert(&c, "queue_depth").await["firing"], false);
     assert_eq!(run_alerts(&s).await["raised"], 1);
     assert!(alert_rows(&c).await.is_empty());
-    let owner: Vec<Uuid> = sqlx::query_scalar(
-        "SELECT workspace_id FROM audit_logs WHERE action = 'alert.raised'",
-    )
-    .fetch_all(&c.db.pool)
-    .await
-    .unwrap();
+    let owner: Vec<Uuid> =
+        sqlx::query_scalar("SELECT workspace_id FROM audit_logs WHERE action = 'alert.raised'")
+            .fetch_all(&c.db.pool)
+            .await
+            .unwrap();
     assert_eq!(owner, [other]);
 }

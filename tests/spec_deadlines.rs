@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use common::api::{ApiCtx, assert_error};
+use common::api::ApiCtx;
 use taskfleet::audit::AuditMode;
 use taskfleet::schedule::retry::RetryPolicy;
 use taskfleet::schedule::{Clock, TimeRules};
@@ -107,7 +107,11 @@ async fn a_task_due_in_24_hours_is_created_urgent(pool: PgPool) {
     let (status, body) = c
         .api
         .get(
-            &format!("/api/tasks/status?workspace_id={}&task_id={}", c.ws, task["id"].as_str().unwrap()),
+            &format!(
+                "/api/tasks/status?workspace_id={}&task_id={}",
+                c.ws,
+                task["id"].as_str().unwrap()
+            ),
             &c.token,
         )
         .await;
@@ -153,7 +157,10 @@ async fn a_task_due_in_72_hours_is_escalated_once_the_clock_passes_24_hours_befo
     assert_eq!(priorities(&c, id).await, (9, Some(9)));
     assert_eq!(priorities(&c, blocked).await, (9, None));
     assert_eq!(escalate_at(&c, later).await, 0, "raised once");
-    assert_eq!(c.db.audit_actions(id).await, ["task.created", "task.escalated"]);
+    assert_eq!(
+        c.db.audit_actions(id).await,
+        ["task.created", "task.escalated"]
+    );
     let details: Value = sqlx::query_scalar(
         "SELECT details FROM audit_logs WHERE resource_id = $1 AND action = 'task.escalated'",
     )
@@ -161,7 +168,10 @@ async fn a_task_due_in_72_hours_is_escalated_once_the_clock_passes_24_hours_befo
     .fetch_one(&c.db.pool)
     .await
     .unwrap();
-    assert_eq!((&details["from_priority"], &details["to_priority"]), (&json!(5), &json!(9)));
+    assert_eq!(
+        (&details["from_priority"], &details["to_priority"]),
+        (&json!(5), &json!(9))
+    );
     c.db.assert_queue_consistent().await;
 
     // The blocked task enters the queue at its raised priority.
@@ -234,7 +244,10 @@ fn strategy(ws: Uuid, deadline: &str) -> Value {
 async fn a_key_activity_due_within_48_hours_is_decomposed_urgent(pool: PgPool) {
     let c = ApiCtx::new(pool).await;
     let deadline = rfc3339(Utc::now() + TimeDelta::hours(24));
-    let strategy_id = c.api.create_strategy(&c.token, strategy(c.ws, &deadline)).await;
+    let strategy_id = c
+        .api
+        .create_strategy(&c.token, strategy(c.ws, &deadline))
+        .await;
     let (status, body) = c
         .api
         .post(

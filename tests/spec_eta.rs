@@ -15,7 +15,10 @@ use common::new_task;
 async fn etas(c: &ApiCtx) -> Vec<(Uuid, Value)> {
     let (status, body) = c
         .api
-        .get(&format!("/api/tasks/status?workspace_id={}", c.ws), &c.token)
+        .get(
+            &format!("/api/tasks/status?workspace_id={}", c.ws),
+            &c.token,
+        )
         .await;
     assert_eq!(status, 200, "{body}");
     body["tasks"]
@@ -23,7 +26,10 @@ async fn etas(c: &ApiCtx) -> Vec<(Uuid, Value)> {
         .unwrap()
         .iter()
         .map(|t| {
-            let eta = t.get("eta_seconds").cloned().expect("eta_seconds is always present");
+            let eta = t
+                .get("eta_seconds")
+                .cloned()
+                .expect("eta_seconds is always present");
             (t["id"].as_str().unwrap().parse().unwrap(), eta)
         })
         .collect()
@@ -41,9 +47,11 @@ async fn eta_of(c: &ApiCtx, id: Uuid) -> Value {
 #[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
 async fn eta_counts_the_tasks_ahead_at_the_agents_rate_and_average(pool: PgPool) {
     let c = ApiCtx::new(pool).await;
-    let history = c
-        .db
-        .insert(&[new_task(c.ws, "content-generator"), new_task(c.ws, "content-generator")])
+    let history =
+        c.db.insert(&[
+            new_task(c.ws, "content-generator"),
+            new_task(c.ws, "content-generator"),
+        ])
         .await;
     // Without history: null.
     for (_, eta) in etas(&c).await {
@@ -64,20 +72,28 @@ async fn eta_counts_the_tasks_ahead_at_the_agents_rate_and_average(pool: PgPool)
         assert_eq!(eta, Value::Null, "finished tasks have no ETA");
     }
 
-    let queued = c
-        .db
-        .insert(&[
-            new_task(c.ws, "content-generator"),
-            new_task(c.ws, "content-generator"),
-            new_task(c.ws, "content-generator"),
-        ])
-        .await;
+    // In claim order: priority first (they share created_at, and ids are random).
+    let queued: Vec<Uuid> = {
+        let tasks: Vec<_> = [7, 6, 5]
+            .into_iter()
+            .map(|priority| {
+                let mut t = new_task(c.ws, "content-generator");
+                t.priority = priority;
+                t
+            })
+            .collect();
+        c.db.insert(&tasks).await
+    };
     let other = c.db.insert(&[new_task(c.ws, "email-agent")]).await[0];
     // Rate: 2 per hour is below one slot's 1 per 10 s, so 0.1/s; each task ahead adds 10 s.
     assert_eq!(eta_of(&c, queued[0]).await, 10.0);
     assert_eq!(eta_of(&c, queued[1]).await, 20.0);
     assert_eq!(eta_of(&c, queued[2]).await, 30.0);
-    assert_eq!(eta_of(&c, other).await, Value::Null, "email-agent has no history");
+    assert_eq!(
+        eta_of(&c, other).await,
+        Value::Null,
+        "email-agent has no history"
+    );
 
     // The first starts: it has at most its average left, and the others still wait for it.
     let attempt = c.db.start_task(queued[0]).await;

@@ -31,7 +31,9 @@ fn fields(event: &Value) -> Vec<String> {
         .as_object()
         .unwrap()
         .keys()
-        .filter(|k| !["timestamp", "level", "target", "message", "span", "spans"].contains(&k.as_str()))
+        .filter(|k| {
+            !["timestamp", "level", "target", "message", "span", "spans"].contains(&k.as_str())
+        })
         .cloned()
         .collect();
     keys.sort();
@@ -90,5 +92,10 @@ async fn each_attempt_logs_task_executed_as_json(pool: PgPool) {
     assert_eq!(event["status"], "failed");
     assert_eq!(event["code"], "http_400", "{event}");
     assert!(event["error"].as_str().unwrap().contains("400"), "{event}");
-    println!("{}", log.lines().find(|l| l.contains("\"Task executed\"")).unwrap());
+    println!(
+        "{}",
+        log.lines()
+            .find(|l| l.contains("\"Task executed\""))
+            .unwrap()
+    );
 }

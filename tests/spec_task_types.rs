@@ -92,14 +92,20 @@ async fn the_demo_strategy_decomposes_into_the_nine_types_only(pool: PgPool) {
     let got = decompose(&c, strategy).await;
     assert!(got.len() > 10, "{got:?}");
     for (description, task_type) in &got {
-        assert!(NINE.contains(&task_type.as_str()), "{description}: {task_type}");
+        assert!(
+            NINE.contains(&task_type.as_str()),
+            "{description}: {task_type}"
+        );
     }
     let stored: Vec<String> =
         sqlx::query_scalar("SELECT DISTINCT task_type FROM autonomous_tasks ORDER BY 1")
             .fetch_all(&c.db.pool)
             .await
             .unwrap();
-    assert!(stored.iter().all(|t| NINE.contains(&t.as_str())), "{stored:?}");
+    assert!(
+        stored.iter().all(|t| NINE.contains(&t.as_str())),
+        "{stored:?}"
+    );
 }
 
 #[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
@@ -129,5 +135,8 @@ async fn post_tasks_takes_the_nine_types_and_nothing_else(pool: PgPool) {
     .execute(&c.db.pool)
     .await
     .unwrap_err();
-    assert!(err.to_string().contains("autonomous_tasks_task_type_check"), "{err}");
+    assert!(
+        err.to_string().contains("autonomous_tasks_task_type_check"),
+        "{err}"
+    );
 }

@@ -142,7 +142,9 @@ fn activity<'a>(item: &'a Value, path: &str) -> Result<(&'a str, Option<DateTime
         Value::String(s) => (s.as_str(), None),
         Value::Object(obj) => {
             if let Some(key) = obj.keys().find(|k| *k != "activity" && *k != "deadline") {
-                return Err(unusable(format!("{path}.{key} is not a field of an activity")));
+                return Err(unusable(format!(
+                    "{path}.{key} is not a field of an activity"
+                )));
             }
             let deadline = match obj.get("deadline") {
                 None | Some(Value::Null) => None,
@@ -158,9 +160,7 @@ fn activity<'a>(item: &'a Value, path: &str) -> Result<(&'a str, Option<DateTime
             (text(obj, path, "activity")?, deadline)
         }
         _ => {
-            return Err(unusable(format!(
-                "{path} is not a string or an object"
-            )));
+            return Err(unusable(format!("{path} is not a string or an object")));
         }
     };
     if text.trim().is_empty() {

@@ -48,7 +48,13 @@ fn task_order_agents_priorities() {
             ("Hire a designer", "general-executor", "other", 8, Some(0)),
             ("Email newsletter", "email-agent", "email", 7, Some(1)),
             ("Write copy", "content-generator", "content", 7, Some(1)),
-            ("Schedule posts", "calendar-agent", "social_media", 7, Some(1)),
+            (
+                "Schedule posts",
+                "calendar-agent",
+                "social_media",
+                7,
+                Some(1)
+            ),
             ("Blog series", "content-generator", "content", 7, Some(1)),
             ("Run ads", "campaign-manager", "campaign", 6, Some(2)),
             (
@@ -187,7 +193,13 @@ fn an_activity_may_carry_a_deadline() {
     let got: Vec<_> = plan
         .tasks
         .iter()
-        .map(|t| (t.description.as_str(), t.task_type, t.deadline.map(|d| d.to_rfc3339())))
+        .map(|t| {
+            (
+                t.description.as_str(),
+                t.task_type,
+                t.deadline.map(|d| d.to_rfc3339()),
+            )
+        })
         .collect();
     assert_eq!(
         got,
@@ -202,9 +214,18 @@ fn an_activity_may_carry_a_deadline() {
         ]
     );
     for (bad, want) in [
-        (json!({"activity": "x", "deadline": "tomorrow"}), "is not RFC 3339"),
-        (json!({"activity": "x", "due": "2026-12-03T09:00:00Z"}), "due is not a field"),
-        (json!({"deadline": "2026-12-03T09:00:00Z"}), "activity is missing"),
+        (
+            json!({"activity": "x", "deadline": "tomorrow"}),
+            "is not RFC 3339",
+        ),
+        (
+            json!({"activity": "x", "due": "2026-12-03T09:00:00Z"}),
+            "due is not a field",
+        ),
+        (
+            json!({"deadline": "2026-12-03T09:00:00Z"}),
+            "activity is missing",
+        ),
         (json!({"activity": "  "}), "activity is empty"),
         (json!(7), "is not a string or an object"),
     ] {

@@ -101,7 +101,14 @@ const TYPE_RULES: [(&[&str], TaskType); 8] = [
         TaskType::SocialMedia,
     ),
     (
-        &["analytics", "tracking", "report", "dashboard", "kpi", "metric"],
+        &[
+            "analytics",
+            "tracking",
+            "report",
+            "dashboard",
+            "kpi",
+            "metric",
+        ],
         TaskType::Analysis,
     ),
     (

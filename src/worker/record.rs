@@ -114,11 +114,7 @@ fn log_attempt(task: &ClaimedTask, end: &AttemptEnd, transition: &Transition, to
     };
     let (status, retry_count, error) = match transition {
         Transition::Complete { .. } => ("completed", task.retry_count, None),
-        Transition::Requeue(r) => (
-            "queued",
-            task.retry_count + r.increment,
-            r.error.as_deref(),
-        ),
+        Transition::Requeue(r) => ("queued", task.retry_count + r.increment, r.error.as_deref()),
         Transition::Fail(f) => ("failed", task.retry_count, Some(f.error.as_str())),
     };
     let task_id = task.id;

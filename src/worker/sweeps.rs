@@ -128,13 +128,8 @@ impl Sweeps {
 
     /// Evaluates every workspace's alerts and records what changed.
     async fn alerts(&self) -> Result<Value> {
-        let evaluated = alerts::evaluate(
-            &self.pool,
-            None,
-            self.cfg.zone.name(),
-            &self.cfg.alerts,
-        )
-        .await?;
+        let evaluated =
+            alerts::evaluate(&self.pool, None, self.cfg.zone.name(), &self.cfg.alerts).await?;
         let changes = alerts::record(&self.pool, &evaluated, &self.worker.id).await?;
         for c in &changes {
             let state = if c.firing { "raised" } else { "resolved" };

@@ -18,9 +18,9 @@ use crate::audit::{self, Action};
 use crate::codes::Code;
 use crate::db;
 use crate::decompose::{self, Plan};
-use crate::schedule::deadline;
 use crate::queue::read::{self, TaskRecord};
 use crate::queue::{self, ClaimFilter, NewTask};
+use crate::schedule::deadline;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -7,10 +7,10 @@ use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::alerts::{self, Alert};
 use crate::api::error::ApiResult;
 use crate::api::extract::{ApiQuery, Caller};
 use crate::api::state::AppState;
-use crate::alerts::{self, Alert};
 use crate::api::tenancy;
 use crate::queue::read::{self, OrchestratorMetrics};
 
