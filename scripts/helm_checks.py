@@ -671,7 +671,8 @@ def promql_shape(expr: str) -> list[str]:
 
 def rules_enabled(values):
     """prometheusRule.enabled, where null (the default) means "whenever serviceMonitor is"."""
-    enabled = values["prometheusRule"]["enabled"]
+    # Helm drops a null value from the merged values: absent means null here.
+    enabled = values["prometheusRule"].get("enabled")
     return values["serviceMonitor"]["enabled"] if enabled is None else enabled
 
 
