@@ -102,15 +102,19 @@ pub fn record_metrics(
     }
 }
 
-/// The specification's `Task executed` event, once per attempt the agent was called for: the
+/// The specification's `Task executed` event, once per attempt the agent was called for (not for
+/// TASK_004, where no agent is): the
 /// specification's fields (task_id, assigned_agent, status, duration_ms, retry_count) plus
 /// workspace_id and attempt, at info. An attempt that failed logs the same event at warn, with
 /// the code (`TASK_0xx` when the error carries one, else the failure class) and the error.
 /// `status` and `retry_count` are the task's after this attempt.
 fn log_attempt(task: &ClaimedTask, end: &AttemptEnd, transition: &Transition, took: Duration) {
-    let AttemptEnd::Agent(outcome) = end else {
-        // Released, reclaimed or deferred: no execution to report.
-        return;
+    let outcome = match end {
+        // TASK_004: the agent was not called (the task waits for it, `task.deferred`); released,
+        // reclaimed or held out of hours: no execution to report either.
+        AttemptEnd::Agent(Outcome::Unavailable { .. }) => return,
+        AttemptEnd::Agent(outcome) => outcome,
+        _ => return,
     };
     let (status, retry_count, error) = match transition {
         Transition::Complete { .. } => ("completed", task.retry_count, None),
@@ -129,7 +133,7 @@ fn log_attempt(task: &ClaimedTask, end: &AttemptEnd, transition: &Transition, to
             return;
         }
         Outcome::Transient { class, .. } | Outcome::Permanent { class, .. } => class.as_str(),
-        Outcome::Unavailable { .. } => "agent_unavailable",
+        Outcome::Unavailable { .. } => return,
     };
     let error = error.unwrap_or_default();
     let code = match error.split_once(':') {
