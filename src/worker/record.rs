@@ -102,6 +102,10 @@ pub fn record_metrics(
     }
 }
 
+/// The log target of `Task executed`, so a filter can name the event (`RUST_LOG`; the demo turns
+/// it off: it narrates attempts from the audit trail).
+pub const EXECUTED: &str = "taskfleet::executed";
+
 /// The specification's `Task executed` event, once per attempt the agent was called for (not for
 /// TASK_004, where no agent is): the
 /// specification's fields (task_id, assigned_agent, status, duration_ms, retry_count) plus
@@ -128,7 +132,7 @@ fn log_attempt(task: &ClaimedTask, end: &AttemptEnd, transition: &Transition, to
     let attempt = task.attempt();
     let class = match outcome {
         Outcome::Success(_) => {
-            tracing::info!(%task_id, assigned_agent, status, duration_ms, retry_count,
+            tracing::info!(target: EXECUTED, %task_id, assigned_agent, status, duration_ms, retry_count,
                            %workspace_id, attempt, "Task executed");
             return;
         }
@@ -140,6 +144,6 @@ fn log_attempt(task: &ClaimedTask, end: &AttemptEnd, transition: &Transition, to
         Some((code, _)) if code.starts_with("TASK_") => code,
         _ => class,
     };
-    tracing::warn!(%task_id, assigned_agent, status, duration_ms, retry_count, %workspace_id,
+    tracing::warn!(target: EXECUTED, %task_id, assigned_agent, status, duration_ms, retry_count, %workspace_id,
                    attempt, code, error, "Task executed");
 }
