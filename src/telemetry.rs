@@ -64,7 +64,7 @@ fn describe() {
     describe_histogram!(
         "taskfleet_http_request_duration_seconds",
         Unit::Seconds,
-        "API request handling time, by method and route."
+        "API request handling time, by route."
     );
     describe_gauge!(
         "taskfleet_worker_up",

@@ -90,6 +90,11 @@ async fn a_task_due_in_24_hours_is_created_urgent(pool: PgPool) {
         )
         .await;
     assert_eq!(task["priority"], 9);
+    // The raise is recorded like the sweep's.
+    assert_eq!(
+        c.db.audit_actions(id_of(&task)).await,
+        ["task.created", "task.escalated"]
+    );
     let stored: DateTime<Utc> = task["deadline"].as_str().unwrap().parse().unwrap();
     assert_eq!(stored.timestamp_micros(), deadline.timestamp_micros());
     assert_eq!(priorities(&c, id_of(&task)).await, (9, Some(9)));
@@ -277,6 +282,9 @@ async fn a_key_activity_due_within_48_hours_is_decomposed_urgent(pool: PgPool) {
             ("Send welcome email".to_owned(), 9, true),
         ]
     );
+    let urgent = id_of(&body["tasks"][2]);
+    // Bulk inserts write no task.created (TASKFLEET_AUDIT=outcomes); the raise is recorded.
+    assert_eq!(c.db.audit_actions(urgent).await, ["task.escalated"]);
     c.db.assert_queue_consistent().await;
 
     let past = rfc3339(Utc::now() - TimeDelta::hours(1));

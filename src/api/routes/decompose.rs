@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
 
+use super::tasks::escalated_at_creation;
 use crate::api::error::{ApiError, ApiResult};
 use crate::api::execute_pass;
 use crate::api::extract::{Caller, StrictJson};
@@ -172,6 +173,12 @@ async fn decompose_once(
         } else {
             Err(e.into())
         };
+    }
+    for (planned, task) in plan.tasks.iter().zip(&new_tasks) {
+        let requested = i32::from(planned.priority);
+        if task.priority > requested {
+            store::audit(&mut tx, escalated_at_creation(task, requested, &actor)).await?;
+        }
     }
     let tasks = read::tasks_by_id(&mut tx, &ids).await?;
     let result = result(&plan, &ids, tasks, new_tasks.len());
