@@ -440,6 +440,14 @@ def fact_config(docs, values):
         "TASKFLEET_TIMEZONE": c["timezone"],
         "TASKFLEET_BUSINESS_HOURS": {True: "on", False: "off"}.get(c["businessHours"], c["businessHours"]),
     }
+    # The alert thresholds of the API and the alerts sweep are the PrometheusRule's.
+    t = values["prometheusRule"]["thresholds"]
+    want |= {
+        "TASKFLEET_ALERT_QUEUE_DEPTH": str(t["queueDepth"]),
+        "TASKFLEET_ALERT_FAILURE_RATE": str(t["failureRatio"]),
+        "TASKFLEET_ALERT_FAILURE_MIN_FINISHED": str(t["minFinished"]),
+        "TASKFLEET_ALERT_SLOW_EXECUTION_SECS": str(t["slowExecutionSeconds"]),
+    }
     problems += [f"ConfigMap {k}={data.get(k)!r}, values say {v!r}" for k, v in want.items() if data.get(k) != v]
     for _owner, spec, _ in pod_templates(docs):
         for ctr in spec["containers"]:
