@@ -72,11 +72,19 @@ METRICS = {
     "taskfleet_worker_up": "gauge",
     "taskfleet_http_requests_total": "counter",
     "taskfleet_http_request_duration_seconds": "histogram",
+    "taskfleet_workspace_queued_tasks": "gauge",
+    "taskfleet_workspace_failure_ratio": "gauge",
+    "taskfleet_workspace_finished_today_tasks": "gauge",
+    "taskfleet_workspace_slowest_execution_seconds": "gauge",
+    "taskfleet_alert_firing": "gauge",
 }
-# Alert -> metric it must be built on (the four the chart promises, plus the API one).
+# Alert -> metric it must be built on (the specification's three, per workspace; the fleet's
+# own; the API one).
 REQUIRED_ALERTS = {
+    "TaskfleetQueueDepthHigh": "taskfleet_workspace_queued_tasks",
+    "TaskfleetFailureRateHigh": "taskfleet_workspace_failure_ratio",
+    "TaskfleetSlowExecution": "taskfleet_workspace_slowest_execution_seconds",
     "TaskfleetOldestReadyTaskTooOld": "taskfleet_oldest_ready_age_seconds",
-    "TaskfleetTaskFailureRateHigh": "taskfleet_tasks_failed_total",
     "TaskfleetLeaseReclaimsRising": "taskfleet_lease_reclaims_total",
     "TaskfleetNoWorkersUp": "taskfleet_worker_up",
     "TaskfleetApiErrorRateHigh": "taskfleet_http_requests_total",
@@ -432,6 +440,14 @@ def fact_config(docs, values):
         "TASKFLEET_TIMEZONE": c["timezone"],
         "TASKFLEET_BUSINESS_HOURS": {True: "on", False: "off"}.get(c["businessHours"], c["businessHours"]),
     }
+    # The alert thresholds of the API and the alerts sweep are the PrometheusRule's.
+    t = values["prometheusRule"]["thresholds"]
+    want |= {
+        "TASKFLEET_ALERT_QUEUE_DEPTH": str(t["queueDepth"]),
+        "TASKFLEET_ALERT_FAILURE_RATE": str(t["failureRatio"]),
+        "TASKFLEET_ALERT_FAILURE_MIN_FINISHED": str(t["minFinished"]),
+        "TASKFLEET_ALERT_SLOW_EXECUTION_SECS": str(t["slowExecutionSeconds"]),
+    }
     problems += [f"ConfigMap {k}={data.get(k)!r}, values say {v!r}" for k, v in want.items() if data.get(k) != v]
     for _owner, spec, _ in pod_templates(docs):
         for ctr in spec["containers"]:
@@ -661,9 +677,16 @@ def promql_shape(expr: str) -> list[str]:
     return problems
 
 
+def rules_enabled(values):
+    """prometheusRule.enabled, where null (the default) means "whenever serviceMonitor is"."""
+    # Helm drops a null value from the merged values: absent means null here.
+    enabled = values["prometheusRule"].get("enabled")
+    return values["serviceMonitor"]["enabled"] if enabled is None else enabled
+
+
 def fact_alerts(docs, values):
     rules = by_kind(docs, "PrometheusRule")
-    if not values["prometheusRule"]["enabled"]:
+    if not rules_enabled(values):
         return ["PrometheusRule rendered although prometheusRule.enabled is false"] if rules else []
     if len(rules) != 1:
         return [f"want one PrometheusRule, got {len(rules)}"]
@@ -682,6 +705,8 @@ def fact_alerts(docs, values):
             problems.append(f"alert {name} missing")
         elif metric not in str(alerts[name]["expr"]):
             problems.append(f"alert {name} does not use {metric}")
+        elif metric.startswith("taskfleet_workspace_") and "by (workspace_id)" not in str(alerts[name]["expr"]):
+            problems.append(f"alert {name} is not per workspace (by (workspace_id))")
     for name, r in alerts.items():
         expr = str(r["expr"])
         unknown = sorted({m for m in METRIC_TOKEN.findall(expr) if not known_metric(m)})

@@ -3,7 +3,7 @@
 -- lists every task where they disagree, with what is wrong. Empty when the queue is consistent.
 -- Tests run it after each kind of transition; a DBA can run it at any time.
 WITH truth AS (
-  SELECT t.id, t.status, t.unmet_deps, t.locked_by, t.attempt_token, t.next_run_at,
+  SELECT t.id, t.status, t.unmet_deps, t.locked_by, t.attempt_token, t.next_run_at, t.priority,
          (SELECT count(DISTINCT d.id)
           FROM unnest(t.depends_on) AS d(id)
           LEFT JOIN autonomous_tasks dep ON dep.id = d.id
@@ -11,7 +11,8 @@ WITH truth AS (
          q.id IS NOT NULL AS in_queue,
          q.locked_by AS queue_locked_by,
          q.attempt_token AS queue_token,
-         q.run_at
+         q.run_at,
+         q.priority AS queue_priority
   FROM autonomous_tasks t
   LEFT JOIN task_queue q ON q.id = t.id
 )
@@ -24,6 +25,8 @@ CROSS JOIN LATERAL (VALUES
   (status = 'queued' AND unmet_now > 0 AND in_queue, 'blocked but in task_queue'),
   (status = 'queued' AND in_queue AND queue_locked_by IS NOT NULL, 'queued but leased in task_queue'),
   (status = 'queued' AND in_queue AND run_at <> next_run_at, 'run_at differs from next_run_at'),
+  (status IN ('queued', 'in_progress') AND in_queue AND queue_priority <> priority,
+   'priority differs from task_queue'),
   (status = 'in_progress' AND NOT in_queue, 'in_progress but not in task_queue'),
   (status = 'in_progress' AND in_queue AND queue_token IS DISTINCT FROM attempt_token,
    'attempt token differs from task_queue'),

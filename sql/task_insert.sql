@@ -14,7 +14,7 @@ WITH input AS MATERIALIZED (
   FROM jsonb_to_recordset($1::jsonb) AS x(
     id uuid, workspace_id uuid, contact_id uuid, strategy_id uuid, task_description text,
     task_type text, assigned_agent text, priority int, depends_on uuid[], input_data jsonb,
-    max_retries int, next_run_at timestamptz, plan_index int)
+    max_retries int, next_run_at timestamptz, plan_index int, deadline timestamptz)
 ), dep_locks AS MATERIALIZED (
   SELECT t.id, t.status
   FROM autonomous_tasks t
@@ -24,11 +24,11 @@ WITH input AS MATERIALIZED (
 ), ins AS (
   INSERT INTO autonomous_tasks (
     id, workspace_id, contact_id, strategy_id, task_description, task_type, assigned_agent,
-    priority, depends_on, input_data, max_retries, next_run_at, plan_index, unmet_deps)
+    priority, depends_on, input_data, max_retries, next_run_at, plan_index, deadline, unmet_deps)
   SELECT i.id, i.workspace_id, i.contact_id, i.strategy_id, i.task_description, i.task_type,
          i.assigned_agent, coalesce(i.priority, 5), coalesce(i.depends_on, '{}'),
          coalesce(i.input_data, '{}'), coalesce(i.max_retries, 3), coalesce(i.next_run_at, now()),
-         i.plan_index,
+         i.plan_index, i.deadline,
          CASE WHEN i.depends_on IS NULL OR i.depends_on = '{}' THEN 0  -- no subquery per independent task
               ELSE (SELECT count(DISTINCT d.id)
                     FROM unnest(i.depends_on) AS d(id)

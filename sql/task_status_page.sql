@@ -5,7 +5,7 @@
 --         $4 assigned_agent text (NULL = any), $5 cursor: id of the last task of the previous page
 --         (NULL = first page), $6 limit int
 SELECT t.id, t.task_description, t.status, t.priority, t.assigned_agent, t.error_message,
-       t.started_at, t.created_at,
+       t.started_at, t.created_at, t.deadline,
        NOT EXISTS (
          SELECT 1
          FROM unnest(t.depends_on) AS d(id)

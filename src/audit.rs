@@ -38,6 +38,11 @@ pub enum Action {
     Failed,
     Cancelled,
     Retried,
+    /// `sql/task_escalate_deadlines.sql`: a deadline came within 48 hours.
+    Escalated,
+    /// `sql/alert_record.sql`: an alert of a workspace started or stopped firing.
+    AlertRaised,
+    AlertResolved,
     /// `sql/strategy_insert.sql`.
     StrategyCreated,
     StrategyDecomposed,
@@ -56,6 +61,9 @@ impl Action {
             Action::Failed => "task.failed",
             Action::Cancelled => "task.cancelled",
             Action::Retried => "task.retried",
+            Action::Escalated => "task.escalated",
+            Action::AlertRaised => "alert.raised",
+            Action::AlertResolved => "alert.resolved",
             Action::StrategyCreated => "strategy.created",
             Action::StrategyDecomposed => "strategy.decomposed",
         }

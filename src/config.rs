@@ -7,6 +7,7 @@ use std::time::Duration;
 use anyhow::{Result, anyhow};
 use clap::Args;
 
+use crate::alerts::Thresholds;
 use crate::audit::AuditMode;
 use crate::decompose::Limits;
 use crate::schedule::Clock;
@@ -57,6 +58,62 @@ pub struct ExecArgs {
     #[arg(long, env = "TASKFLEET_BUSINESS_HOURS", default_value = "on",
           value_parser = ["on", "off"])]
     pub business_hours: String,
+
+    #[command(flatten)]
+    pub alerts: AlertArgs,
+}
+
+/// When the specification's alerts fire (`GET /api/metrics/orchestrator` and the alerts sweep).
+#[derive(Debug, Clone, Args)]
+pub struct AlertArgs {
+    /// queue_depth fires when a workspace has more queued tasks (ready or blocked) than this.
+    #[arg(long, env = "TASKFLEET_ALERT_QUEUE_DEPTH", default_value_t = 100)]
+    pub alert_queue_depth: u64,
+    /// failure_rate fires when failed tasks exceed this share (0..1) of today's finished ones ...
+    #[arg(long, env = "TASKFLEET_ALERT_FAILURE_RATE", default_value_t = 0.10)]
+    pub alert_failure_rate: f64,
+    /// ... and at least this many finished today.
+    #[arg(
+        long,
+        env = "TASKFLEET_ALERT_FAILURE_MIN_FINISHED",
+        default_value_t = 10
+    )]
+    pub alert_failure_min_finished: u32,
+    /// slow_execution fires when an execution took longer than this many seconds ...
+    #[arg(
+        long,
+        env = "TASKFLEET_ALERT_SLOW_EXECUTION_SECS",
+        default_value_t = 60
+    )]
+    pub alert_slow_execution_secs: u64,
+    /// ... and finished within the last this many seconds.
+    #[arg(long, env = "TASKFLEET_ALERT_SLOW_WINDOW_SECS", default_value_t = 900)]
+    pub alert_slow_window_secs: u64,
+}
+
+impl Default for AlertArgs {
+    fn default() -> Self {
+        let t = Thresholds::default();
+        Self {
+            alert_queue_depth: t.queue_depth,
+            alert_failure_rate: t.failure_rate,
+            alert_failure_min_finished: t.failure_min_finished,
+            alert_slow_execution_secs: t.slow_execution.as_secs(),
+            alert_slow_window_secs: t.slow_window.as_secs(),
+        }
+    }
+}
+
+impl AlertArgs {
+    pub fn thresholds(&self) -> Thresholds {
+        Thresholds {
+            queue_depth: self.alert_queue_depth,
+            failure_rate: self.alert_failure_rate,
+            failure_min_finished: self.alert_failure_min_finished,
+            slow_execution: Duration::from_secs(self.alert_slow_execution_secs),
+            slow_window: Duration::from_secs(self.alert_slow_window_secs),
+        }
+    }
 }
 
 impl ExecArgs {
@@ -153,6 +210,14 @@ pub struct WorkerArgs {
     #[arg(long, env = "TASKFLEET_RETENTION_CRON", default_value = "0 30 3 * * *")]
     pub retention_cron: String,
 
+    /// Deadline escalation schedule: raises tasks whose deadline came within 48 hours.
+    #[arg(long, env = "TASKFLEET_DEADLINE_CRON", default_value = "0 * * * * *")]
+    pub deadline_cron: String,
+
+    /// Alerts sweep schedule: evaluates the alerts of every workspace, records each change.
+    #[arg(long, env = "TASKFLEET_ALERTS_CRON", default_value = "*/30 * * * * *")]
+    pub alerts_cron: String,
+
     /// A ready task waiting longer than this is stale (warned about, counted in /metrics).
     #[arg(long, env = "TASKFLEET_STALE_AFTER_SECS", default_value_t = 300)]
     pub stale_after_secs: u64,
@@ -176,14 +241,18 @@ impl WorkerArgs {
             .reaper_cron
             .clone()
             .unwrap_or_else(|| SweepConfig::default_reaper_cron(lease));
-        cfg.sweeps = Some(SweepConfig::parse(
+        let mut sweeps = SweepConfig::parse(
             &reaper,
             &self.metrics_cron,
             &self.retention_cron,
             cfg.time.default_zone,
             Duration::from_secs(self.stale_after_secs),
             self.retention_days,
-        )?);
+        )?;
+        sweeps.set_deadline_cron(&self.deadline_cron)?;
+        sweeps.set_alerts_cron(&self.alerts_cron)?;
+        sweeps.alerts = self.exec.alerts.thresholds();
+        cfg.sweeps = Some(sweeps);
         Ok(cfg)
     }
 }

@@ -12,6 +12,7 @@
 //! * [`agents`]: routing a task to its agent over HTTP, and classifying the answer.
 //! * [`schedule`]: pure timing rules (retry backoff, time-of-day windows) and the clock.
 //! * [`audit`], [`codes`]: the audit actions and the TASK_0xx error codes.
+//! * [`alerts`]: the specification's three alerts per workspace, evaluated in SQL.
 //! * [`auth`]: the API's and the agents' JWTs (claims, minting, verification).
 //! * [`decompose`]: pure strategy → task DAG rules.
 //! * [`api`]: the HTTP API process.
@@ -23,6 +24,7 @@
 //! * [`cli`]: the `taskfleet` subcommands; nothing imports it but `main`.
 
 pub mod agents;
+pub mod alerts;
 pub mod api;
 pub mod audit;
 pub mod auth;

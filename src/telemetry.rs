@@ -45,8 +45,101 @@ pub fn metrics() -> PrometheusHandle {
                 .unwrap_or_else(|_| PrometheusBuilder::new());
             let recorder = builder.build_recorder();
             let handle = recorder.handle();
-            let _ = metrics::set_global_recorder(recorder);
+            if metrics::set_global_recorder(recorder).is_ok() {
+                describe();
+            }
             handle
         })
         .clone()
+}
+
+/// HELP text and units of every metric the API and workers export (`promtool check metrics`
+/// reads them; scripts/promtool-check.sh runs it on live scrapes).
+fn describe() {
+    use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
+    describe_counter!(
+        "taskfleet_http_requests_total",
+        "API requests answered, by method, route and status."
+    );
+    describe_histogram!(
+        "taskfleet_http_request_duration_seconds",
+        Unit::Seconds,
+        "API request handling time, by route."
+    );
+    describe_gauge!(
+        "taskfleet_worker_up",
+        "1 while this worker is connected and claiming."
+    );
+    describe_counter!(
+        "taskfleet_tasks_claimed_total",
+        "Tasks this worker claimed."
+    );
+    describe_histogram!(
+        "taskfleet_claim_latency_seconds",
+        Unit::Seconds,
+        "Time one claim statement took."
+    );
+    describe_gauge!(
+        "taskfleet_tasks_in_flight",
+        "Attempts this worker is running now."
+    );
+    describe_histogram!(
+        "taskfleet_task_duration_seconds",
+        Unit::Seconds,
+        "Execution time of one attempt (agent call), by agent and outcome."
+    );
+    describe_counter!(
+        "taskfleet_tasks_completed_total",
+        "Attempts that completed their task, by agent."
+    );
+    describe_counter!(
+        "taskfleet_tasks_retried_total",
+        "Attempts that failed transiently and were scheduled again, by agent and class."
+    );
+    describe_counter!(
+        "taskfleet_tasks_failed_total",
+        "Attempts that failed their task for good, by agent and class."
+    );
+    describe_counter!(
+        "taskfleet_tasks_deferred_total",
+        "Attempts put back without running (agent unavailable or outside business hours)."
+    );
+    describe_counter!(
+        "taskfleet_lease_reclaims_total",
+        "Expired leases the reaper took back."
+    );
+    describe_gauge!(
+        "taskfleet_queue_depth",
+        "Tasks by status (queued, in_progress) and ready tasks, at the last queue_metrics sweep."
+    );
+    describe_gauge!(
+        "taskfleet_stale_ready_tasks",
+        "Ready tasks waiting longer than TASKFLEET_STALE_AFTER_SECS."
+    );
+    describe_gauge!(
+        "taskfleet_oldest_ready_age_seconds",
+        Unit::Seconds,
+        "Age of the oldest ready task."
+    );
+    describe_gauge!(
+        "taskfleet_workspace_queued_tasks",
+        "Queued tasks (ready or blocked) per workspace: the queue_depth alert's value."
+    );
+    describe_gauge!(
+        "taskfleet_workspace_failure_ratio",
+        "Failed share of the tasks that finished today per workspace: the failure_rate alert's value."
+    );
+    describe_gauge!(
+        "taskfleet_workspace_finished_today_tasks",
+        "Tasks that finished (completed or failed) today per workspace."
+    );
+    describe_gauge!(
+        "taskfleet_workspace_slowest_execution_seconds",
+        Unit::Seconds,
+        "Longest execution among tasks finished in the slow-execution window, per workspace."
+    );
+    describe_gauge!(
+        "taskfleet_alert_firing",
+        "1 while the fleet's own evaluation of an alert fires for a workspace, else 0."
+    );
 }

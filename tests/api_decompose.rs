@@ -43,17 +43,22 @@ fn launch_strategy(ws: Uuid) -> Value {
     })
 }
 
-/// (description, agent, task_type, priority) the contract's rules give for [`launch_strategy`],
+/// (description, agent, task_type, priority) the contract's rules (sections 5 and 8) give for [`launch_strategy`],
 /// in plan order.
 const EXPECTED: [(&str, &str, &str, i64); 13] = [
     // Phase 1: +3
-    ("Write launch blog post", "content-generator", "content", 10),
-    ("Upload lead list", "general-executor", "general", 8),
-    ("Schedule posts", "calendar-agent", "scheduling", 8),
+    (
+        "Write launch blog post",
+        "content-generator",
+        "social_media",
+        10,
+    ),
+    ("Upload lead list", "general-executor", "other", 8),
+    ("Schedule posts", "calendar-agent", "social_media", 8),
     ("Send welcome email", "email-agent", "email", 8),
     // Phase 2: +2 (campaign, webinar +1)
     ("Run ad campaign", "campaign-manager", "campaign", 8),
-    ("Host webinar", "general-executor", "general", 8),
+    ("Host webinar", "general-executor", "campaign", 8),
     ("Write case study copy", "content-generator", "content", 7),
     // Phase 3: +1
     (

@@ -29,7 +29,7 @@ async fn creating_a_task_returns_the_full_row_which_get_returns_too(pool: PgPool
     let body = json!({
         "workspace_id": c.ws,
         "task_description": "Schedule the launch posts",
-        "task_type": "scheduling",
+        "task_type": "social_media",
         "assigned_agent": "calendar-agent",
         "depends_on": [dep1["id"], dep2["id"]],
         "input_data": {"channel": "linkedin"},
@@ -41,7 +41,7 @@ async fn creating_a_task_returns_the_full_row_which_get_returns_too(pool: PgPool
     let id: Uuid = t["id"].as_str().unwrap().parse().unwrap();
     assert_eq!(t["workspace_id"], c.ws.to_string());
     assert_eq!(t["task_description"], "Schedule the launch posts");
-    assert_eq!(t["task_type"], "scheduling");
+    assert_eq!(t["task_type"], "social_media");
     assert_eq!(t["assigned_agent"], "calendar-agent");
     assert_eq!(t["status"], "queued");
     assert_eq!(t["priority"], 5, "default priority");

@@ -1,7 +1,8 @@
 //! A database of the previous schema (migrations up to 0007), holding tasks in every state,
 //! migrated forward to the hot path (0008): every task keeps its state, the ready queue holds
 //! exactly the ready and running ones, and the fleet carries on from there. The old rows are
-//! written with raw SQL because no code of today writes the old schema.
+//! written with raw SQL because no code of today writes the old schema. A database before 0009
+//! has its `scheduling` and `general` tasks reclassified into the specification's nine types.
 
 mod common;
 
@@ -145,5 +146,77 @@ async fn tasks_in_every_state_keep_it_across_the_hot_path_migration(pool: PgPool
     let mut got = claimed.clone();
     got.sort();
     assert_eq!(got, want);
+    db.assert_queue_consistent().await;
+}
+
+const BEFORE_SPEC_TYPES: i64 = 8;
+
+#[sqlx::test(migrations = false)]
+async fn old_task_types_are_reclassified_into_the_nine_by_the_keyword_rules(pool: PgPool) {
+    MIGRATOR.run_to(BEFORE_SPEC_TYPES, &pool).await.unwrap();
+    let ws: Uuid = sqlx::query_scalar("INSERT INTO workspaces (name) VALUES ('old') RETURNING id")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let cases = [
+        // (old type, description, new type)
+        ("scheduling", "Schedule social posts", "social_media"),
+        ("scheduling", "Build the content calendar", "content"),
+        ("scheduling", "Build the calendar", "other"),
+        ("general", "Upload lead list", "other"),
+        ("general", "Host webinars", "campaign"),
+        ("general", "Interview customers", "research"),
+        ("general", "Newsletter and blog", "email"),
+        ("general", "Publish a customer case study", "content"),
+        ("general", "Messaging plan", "strategy"),
+        ("general", "Banner mockups", "design"),
+        ("general", "Weekly KPI report", "analysis"),
+        // Rows of the nine keep their type, whatever their text says.
+        ("content", "Email blast", "content"),
+    ];
+    let mut ids = Vec::new();
+    for (old, description, _) in cases {
+        let id: Uuid = sqlx::query_scalar(
+            "INSERT INTO autonomous_tasks (workspace_id, task_description, task_type, \
+             assigned_agent) VALUES ($1, $2, $3, 'general-executor') RETURNING id",
+        )
+        .bind(ws)
+        .bind(description)
+        .bind(old)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO task_queue (id, workspace_id, priority, created_at, run_at) \
+             SELECT id, workspace_id, priority, created_at, next_run_at FROM autonomous_tasks \
+             WHERE id = $1",
+        )
+        .bind(id)
+        .execute(&pool)
+        .await
+        .unwrap();
+        ids.push(id);
+    }
+
+    MIGRATOR.run(&pool).await.unwrap();
+    for (id, (old, description, new)) in ids.iter().zip(cases) {
+        let (task_type, deadline): (String, Option<chrono::DateTime<chrono::Utc>>) =
+            sqlx::query_as("SELECT task_type, deadline FROM autonomous_tasks WHERE id = $1")
+                .bind(id)
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        assert_eq!(task_type, new, "{old} {description:?}");
+        assert_eq!(deadline, None);
+    }
+    // The rules the migration applied are the ones decomposition applies.
+    for (_, description, new) in &cases[..cases.len() - 1] {
+        assert_eq!(
+            taskfleet::decompose::task_type_for(description).as_str(),
+            *new,
+            "{description}"
+        );
+    }
+    let db = TestDb::new(pool);
     db.assert_queue_consistent().await;
 }

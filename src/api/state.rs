@@ -9,6 +9,7 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use sqlx::PgPool;
 
 use crate::agents::http::HttpAgents;
+use crate::alerts::Thresholds;
 use crate::auth::TokenVerifier;
 use crate::config::ApiArgs;
 use crate::decompose::Limits;
@@ -30,6 +31,8 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     /// How large a strategy may be.
     pub limits: Limits,
+    /// When the specification's alerts fire (`TASKFLEET_ALERT_*`).
+    pub alerts: Thresholds,
 }
 
 impl AppState {
@@ -59,6 +62,7 @@ impl AppState {
             default_zone: exec.timezone.clone(),
             metrics: telemetry::metrics(),
             limits: args.limits.limits(),
+            alerts: exec.alerts.thresholds(),
         })
     }
 }

@@ -195,7 +195,7 @@ fn build_tasks(ws: Uuid, n: usize, deps: Deps) -> Vec<NewTask> {
                 contact_id: None,
                 strategy_id: None,
                 task_description: format!("bench task {i}"),
-                task_type: "general".into(),
+                task_type: "other".into(),
                 assigned_agent: "general-executor".into(),
                 priority: 5,
                 depends_on,
@@ -203,6 +203,7 @@ fn build_tasks(ws: Uuid, n: usize, deps: Deps) -> Vec<NewTask> {
                 max_retries: 3,
                 next_run_at: None,
                 plan_index: None,
+                deadline: None,
             }
         })
         .collect()

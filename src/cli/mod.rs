@@ -80,7 +80,9 @@ impl Cli {
     /// The demo draws progress on the terminal: only warnings interleave with it by default.
     pub fn default_log_level(&self) -> &'static str {
         match self.command {
-            Command::Demo(_) => "warn",
+            // The demo narrates every attempt from the audit trail; the workers' per-attempt
+            // `Task executed` warnings would only break up its progress display.
+            Command::Demo(_) => "warn,taskfleet::executed=error",
             _ => "info",
         }
     }

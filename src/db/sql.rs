@@ -16,6 +16,8 @@ macro_rules! sql_files {
 sql_files! {
     AGENT_LIST => "agent_list.sql",
     AGENT_UPSERT => "agent_upsert.sql",
+    ALERT_EVALUATE => "alert_evaluate.sql",
+    ALERT_RECORD => "alert_record.sql",
     AUDIT_DELETE_EXPIRED => "audit_delete_expired.sql",
     AUDIT_INSERT => "audit_insert.sql",
     BENCH_COUNT_COMPLETED => "bench_count_completed.sql",
@@ -47,6 +49,8 @@ sql_files! {
     SWEEP_UNLOCK => "sweep_unlock.sql",
     TASK_DELETE_EXPIRED => "task_delete_expired.sql",
     TASK_DEQUEUE => "task_dequeue.sql",
+    TASK_ESCALATE_DEADLINES => "task_escalate_deadlines.sql",
+    TASK_ETA => "task_eta.sql",
     TASK_DEPENDENCY_STATUS => "task_dependency_status.sql",
     TASK_FAIL => "task_fail.sql",
     TASK_GET => "task_get.sql",

@@ -1,6 +1,7 @@
 //! The strategy's three jsonb parts, validated into the shapes the plan is built from. They may
 //! have been edited by hand, so every problem is an [`Error::Unusable`] naming its path.
 
+use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
 use super::limits::Exceeded;
@@ -22,6 +23,8 @@ const DEFAULT_PHASE_DAYS: i64 = 30;
 pub(super) struct Phase<'a> {
     pub(super) name: &'a str,
     pub(super) activities: Vec<&'a str>,
+    /// Per activity: its `deadline`, when given as `{"activity", "deadline"}`.
+    pub(super) deadlines: Vec<Option<DateTime<Utc>>>,
     /// A string or `Value::Null`.
     pub(super) content_focus: &'a Value,
     pub(super) days: i64,
@@ -98,19 +101,13 @@ fn parse_phase<'a>(phase: &'a Value, path: &str) -> Result<Phase<'a>, Error> {
         Some(Value::Array(items)) => items,
         Some(_) => return Err(unusable(format!("{path}.key_activities is not an array"))),
     };
-    let activities = items
+    let (activities, deadlines) = items
         .iter()
         .enumerate()
-        .map(|(j, item)| match item {
-            Value::String(s) if s.trim().is_empty() => {
-                Err(unusable(format!("{path}.key_activities[{j}] is blank")))
-            }
-            Value::String(s) => Ok(s.as_str()),
-            _ => Err(unusable(format!(
-                "{path}.key_activities[{j}] is not a string"
-            ))),
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+        .map(|(j, item)| activity(item, &format!("{path}.key_activities[{j}]")))
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .unzip();
 
     let content_focus = match obj.get("content_focus") {
         None => &Value::Null,
@@ -133,9 +130,43 @@ fn parse_phase<'a>(phase: &'a Value, path: &str) -> Result<Phase<'a>, Error> {
     Ok(Phase {
         name,
         activities,
+        deadlines,
         content_focus,
         days,
     })
+}
+
+/// A key activity: a string, or `{"activity": "...", "deadline": "<RFC 3339>"}`.
+fn activity<'a>(item: &'a Value, path: &str) -> Result<(&'a str, Option<DateTime<Utc>>), Error> {
+    let (text, deadline) = match item {
+        Value::String(s) => (s.as_str(), None),
+        Value::Object(obj) => {
+            if let Some(key) = obj.keys().find(|k| *k != "activity" && *k != "deadline") {
+                return Err(unusable(format!(
+                    "{path}.{key} is not a field of an activity"
+                )));
+            }
+            let deadline = match obj.get("deadline") {
+                None | Some(Value::Null) => None,
+                Some(Value::String(d)) => Some(
+                    DateTime::parse_from_rfc3339(d)
+                        .map_err(|e| {
+                            unusable(format!("{path}.deadline {d:?} is not RFC 3339: {e}"))
+                        })?
+                        .with_timezone(&Utc),
+                ),
+                Some(_) => return Err(unusable(format!("{path}.deadline is not a string"))),
+            };
+            (text(obj, path, "activity")?, deadline)
+        }
+        _ => {
+            return Err(unusable(format!("{path} is not a string or an object")));
+        }
+    };
+    if text.trim().is_empty() {
+        return Err(unusable(format!("{path} is blank")));
+    }
+    Ok((text, deadline))
 }
 
 pub(super) fn parse_pillars(pillars: &Value) -> Result<Vec<Pillar<'_>>, Error> {

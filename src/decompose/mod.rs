@@ -13,7 +13,7 @@ mod rules;
 pub use input::Error;
 pub use limits::{Exceeded, Limits};
 pub use plan::{Plan, PlanPhase, PlannedTask};
-pub use rules::{Agent, activity_priority, agent_for, pillar_priority};
+pub use rules::{Agent, TaskType, activity_priority, agent_for, pillar_priority, task_type_for};
 
 use input::{parse_calendar, parse_kpis, parse_pillars, unusable};
 use serde_json::Value;

@@ -1,11 +1,12 @@
 //! Turns a validated strategy into a [`Plan`]: tasks in a fixed order,
 //! their priorities, agents and dependency edges, plus per-phase totals.
 
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::input::{Kpi, Phase, Pillar};
-use super::rules::{Agent, activity_priority, agent_for, pillar_priority};
+use super::rules::{Agent, TaskType, activity_priority, agent_for, pillar_priority, task_type_for};
 
 /// Everything needed to insert a strategy's tasks; indices refer to `tasks`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -27,6 +28,9 @@ pub struct PlannedTask {
     pub depends_on: Vec<usize>,
     pub input_data: Value,
     pub phase: Option<usize>,
+    /// The activity's deadline, if it gave one: the caller raises the priority of a task due
+    /// soon (`schedule::deadline`), which depends on when the plan is inserted.
+    pub deadline: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -67,7 +71,9 @@ pub(super) fn build(
             .map(|(i, _)| first + i)
             .collect();
 
-        for (activity, agent) in phase.activities.iter().zip(&agents) {
+        for ((activity, agent), deadline) in
+            phase.activities.iter().zip(&agents).zip(&phase.deadlines)
+        {
             let mut depends_on = previous.clone();
             if matches!(agent, Agent::CalendarAgent | Agent::EmailAgent) {
                 // `previous` precedes this phase, so the list stays ascending.
@@ -75,7 +81,7 @@ pub(super) fn build(
             }
             tasks.push(PlannedTask {
                 description: (*activity).to_owned(),
-                task_type: agent.task_type(),
+                task_type: task_type_for(activity).as_str(),
                 assigned_agent: agent.name(),
                 priority: activity_priority(index, activity),
                 depends_on,
@@ -86,6 +92,7 @@ pub(super) fn build(
                     "strategy_id": strategy_id,
                 }),
                 phase: Some(index),
+                deadline: *deadline,
             });
         }
 
@@ -102,24 +109,26 @@ pub(super) fn build(
         let agent = Agent::ContentGenerator;
         tasks.push(PlannedTask {
             description: format!("Create content for {} pillar", pillar.name),
-            task_type: agent.task_type(),
+            task_type: TaskType::Content.as_str(),
             assigned_agent: agent.name(),
             priority: pillar_priority(pillar.percentage),
             depends_on: Vec::new(),
             input_data: json!({ "pillar": pillar.raw, "strategy_id": strategy_id }),
             phase: None,
+            deadline: None,
         });
     }
     for kpi in kpis {
         let agent = Agent::AnalyticsAgent;
         tasks.push(PlannedTask {
             description: format!("Setup tracking for {}", kpi.metric_name),
-            task_type: agent.task_type(),
+            task_type: TaskType::Analysis.as_str(),
             assigned_agent: agent.name(),
             priority: KPI_PRIORITY,
             depends_on: Vec::new(),
             input_data: json!({ "kpi": kpi.raw, "strategy_id": strategy_id }),
             phase: None,
+            deadline: None,
         });
     }
 

@@ -45,10 +45,16 @@ fn task_order_agents_priorities() {
         got,
         [
             ("Launch blog", "content-generator", "content", 10, Some(0)),
-            ("Hire a designer", "general-executor", "general", 8, Some(0)),
+            ("Hire a designer", "general-executor", "other", 8, Some(0)),
             ("Email newsletter", "email-agent", "email", 7, Some(1)),
             ("Write copy", "content-generator", "content", 7, Some(1)),
-            ("Schedule posts", "calendar-agent", "scheduling", 7, Some(1)),
+            (
+                "Schedule posts",
+                "calendar-agent",
+                "social_media",
+                7,
+                Some(1)
+            ),
             ("Blog series", "content-generator", "content", 7, Some(1)),
             ("Run ads", "campaign-manager", "campaign", 6, Some(2)),
             (
@@ -171,4 +177,63 @@ fn null_pillars_and_kpis_are_empty() {
     assert_eq!(plan.tasks.len(), 1);
     assert!(plan.ongoing.is_empty());
     assert_eq!(plan.estimated_duration_days, 30);
+}
+
+#[test]
+fn an_activity_may_carry_a_deadline() {
+    let calendar = json!({"phases": [{"phase_name": "Only", "key_activities": [
+        "Write blog",
+        {"activity": "Launch webinar", "deadline": "2026-12-03T09:00:00+11:00"},
+        {"activity": "Post recap", "deadline": null},
+    ]}]});
+    let plan = match decompose(ID, &calendar, &json!([]), &json!([]), &Limits::default()) {
+        Ok(plan) => plan,
+        Err(e) => panic!("unexpected error: {e}"),
+    };
+    let got: Vec<_> = plan
+        .tasks
+        .iter()
+        .map(|t| {
+            (
+                t.description.as_str(),
+                t.task_type,
+                t.deadline.map(|d| d.to_rfc3339()),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("Write blog", "content", None),
+            (
+                "Launch webinar",
+                "campaign",
+                Some("2026-12-02T22:00:00+00:00".to_owned())
+            ),
+            ("Post recap", "social_media", None),
+        ]
+    );
+    for (bad, want) in [
+        (
+            json!({"activity": "x", "deadline": "tomorrow"}),
+            "is not RFC 3339",
+        ),
+        (
+            json!({"activity": "x", "due": "2026-12-03T09:00:00Z"}),
+            "due is not a field",
+        ),
+        (
+            json!({"deadline": "2026-12-03T09:00:00Z"}),
+            "activity is missing",
+        ),
+        (json!({"activity": "  "}), "activity is empty"),
+        (json!(7), "is not a string or an object"),
+    ] {
+        let calendar = json!({"phases": [{"phase_name": "P", "key_activities": [bad]}]});
+        let err = decompose(ID, &calendar, &json!([]), &json!([]), &Limits::default())
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains(want), "{err} should contain {want}");
+    }
 }

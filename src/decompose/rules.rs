@@ -1,8 +1,10 @@
-//! Keyword rules: which agent handles a piece of work and how urgent it is.
+//! Keyword rules: which agent handles a piece of work, what type of work it is, and how urgent
+//! it is.
 //!
 //! Matching is on whole words (maximal runs of alphanumeric characters,
 //! lowercased) with an optional plural `s`, so "ad," and "(Ads)" match `ad`
-//! while "lead", "upload" and "adverts" do not.
+//! while "lead", "upload" and "adverts" do not. A keyword of two words ("case study") matches
+//! those words in a row, the plural `s` on the last one.
 
 /// The agents a strategy's work can be routed to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -36,18 +38,6 @@ impl Agent {
             Agent::GeneralExecutor => "general-executor",
         }
     }
-
-    /// Value stored in `tasks.task_type`.
-    pub fn task_type(&self) -> &'static str {
-        match self {
-            Agent::ContentGenerator => "content",
-            Agent::CalendarAgent => "scheduling",
-            Agent::EmailAgent => "email",
-            Agent::CampaignManager => "campaign",
-            Agent::AnalyticsAgent => "analysis",
-            Agent::GeneralExecutor => "general",
-        }
-    }
 }
 
 /// Rules in precedence order: the first whose keywords appear wins.
@@ -59,6 +49,108 @@ const AGENT_RULES: [(&[&str], Agent); 5] = [
     (&["analytics", "tracking"], Agent::AnalyticsAgent),
 ];
 
+/// The specification's task types (`autonomous_tasks.task_type`), contract section 8.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TaskType {
+    Content,
+    Design,
+    Campaign,
+    Analysis,
+    Email,
+    SocialMedia,
+    Research,
+    Strategy,
+    Other,
+}
+
+impl TaskType {
+    pub const ALL: [TaskType; 9] = [
+        TaskType::Content,
+        TaskType::Design,
+        TaskType::Campaign,
+        TaskType::Analysis,
+        TaskType::Email,
+        TaskType::SocialMedia,
+        TaskType::Research,
+        TaskType::Strategy,
+        TaskType::Other,
+    ];
+
+    /// Value stored in `autonomous_tasks.task_type`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            TaskType::Content => "content",
+            TaskType::Design => "design",
+            TaskType::Campaign => "campaign",
+            TaskType::Analysis => "analysis",
+            TaskType::Email => "email",
+            TaskType::SocialMedia => "social_media",
+            TaskType::Research => "research",
+            TaskType::Strategy => "strategy",
+            TaskType::Other => "other",
+        }
+    }
+}
+
+/// Type rules in the contract's order (section 8): the first whose keywords appear wins.
+/// `migrations/0009_spec_types_deadlines.sql` applies the same rules to old rows.
+const TYPE_RULES: [(&[&str], TaskType); 8] = [
+    (&["email", "newsletter", "drip"], TaskType::Email),
+    (
+        &["social", "post", "tweet", "instagram", "facebook", "tiktok"],
+        TaskType::SocialMedia,
+    ),
+    (
+        &[
+            "analytics",
+            "tracking",
+            "report",
+            "dashboard",
+            "kpi",
+            "metric",
+        ],
+        TaskType::Analysis,
+    ),
+    (
+        &["design", "graphic", "visual", "banner", "image", "mockup"],
+        TaskType::Design,
+    ),
+    (
+        &["research", "survey", "interview", "competitor"],
+        TaskType::Research,
+    ),
+    (
+        &[
+            "blog",
+            "content",
+            "copy",
+            "article",
+            "write",
+            "whitepaper",
+            "video",
+            "case study",
+        ],
+        TaskType::Content,
+    ),
+    (
+        &["ad", "campaign", "launch", "webinar", "event", "promotion"],
+        TaskType::Campaign,
+    ),
+    (
+        &["strategy", "plan", "positioning", "messaging"],
+        TaskType::Strategy,
+    ),
+];
+
+/// Classifies a piece of work by its wording, as the specification's `classifyActivityType`.
+pub fn task_type_for(text: &str) -> TaskType {
+    let words = words(text);
+    TYPE_RULES
+        .iter()
+        .find(|(keywords, _)| has_word(&words, keywords))
+        .map_or(TaskType::Other, |&(_, t)| t)
+}
+
 /// Lowercased words of `text`; anything non-alphanumeric is a separator.
 fn words(text: &str) -> Vec<String> {
     text.to_lowercase()
@@ -68,12 +160,16 @@ fn words(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// True if some word equals one of `keywords`, or that keyword plus `s`.
+/// True if some word equals one of `keywords`, or that keyword plus `s`; a keyword of several
+/// words matches them in a row.
 fn has_word(words: &[String], keywords: &[&str]) -> bool {
-    words.iter().any(|w| {
-        keywords
-            .iter()
-            .any(|k| w == k || w.strip_suffix('s') == Some(k))
+    keywords.iter().any(|k| {
+        let parts: Vec<&str> = k.split(' ').collect();
+        words.windows(parts.len()).any(|run| {
+            run.iter().zip(&parts).enumerate().all(|(i, (w, p))| {
+                w == p || (i + 1 == parts.len() && w.strip_suffix('s') == Some(p))
+            })
+        })
     })
 }
 
@@ -178,20 +274,69 @@ mod tests {
     }
 
     #[test]
-    fn agent_names_and_types() {
-        let got: Vec<_> = Agent::ALL
-            .iter()
-            .map(|a| (a.name(), a.task_type()))
-            .collect();
+    fn task_type_keywords() {
+        use TaskType::*;
+        for (text, want) in [
+            ("Send the newsletter", Email),
+            ("Set up drips", Email),
+            ("Schedule posts", SocialMedia),
+            ("Tweet the launch", SocialMedia),
+            ("TikTok series", SocialMedia),
+            ("Weekly KPI dashboard", Analysis),
+            ("Conversion tracking", Analysis),
+            ("Design banners", Design),
+            ("Hire a designer", Other),
+            ("Competitor survey", Research),
+            ("Interviews with customers", Research),
+            ("Write blog post", SocialMedia),
+            ("Write blog", Content),
+            ("Publish case studys", Content),
+            ("Customer case study", Content),
+            ("Case by case", Other),
+            ("Product launch webinar", Campaign),
+            ("Run ads", Campaign),
+            ("Generate lead lists", Other),
+            ("upload assets", Other),
+            ("Messaging framework", Strategy),
+            ("Plan Q3", Strategy),
+            ("Build the calendar", Other),
+            ("", Other),
+        ] {
+            assert_eq!(task_type_for(text), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn task_type_rule_order() {
+        use TaskType::*;
+        for (text, want) in [
+            ("Email the social post", Email),
+            ("Social analytics", SocialMedia),
+            ("Report on the design", Analysis),
+            ("Design the research survey", Design),
+            ("Research blog topics", Research),
+            ("Blog about the campaign", Content),
+            ("Campaign strategy", Campaign),
+        ] {
+            assert_eq!(task_type_for(text), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn task_type_names() {
+        let got: Vec<_> = TaskType::ALL.iter().map(|t| t.as_str()).collect();
         assert_eq!(
             got,
             [
-                ("content-generator", "content"),
-                ("calendar-agent", "scheduling"),
-                ("email-agent", "email"),
-                ("campaign-manager", "campaign"),
-                ("analytics-agent", "analysis"),
-                ("general-executor", "general"),
+                "content",
+                "design",
+                "campaign",
+                "analysis",
+                "email",
+                "social_media",
+                "research",
+                "strategy",
+                "other"
             ]
         );
     }

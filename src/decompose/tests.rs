@@ -64,7 +64,7 @@ fn unusable_calendar() {
         ),
         (
             json!({"phases": [ok_phase(), {"phase_name": "Q", "key_activities": ["a", 1]}]}),
-            format!("{p}.key_activities[1] is not a string"),
+            format!("{p}.key_activities[1] is not a string or an object"),
         ),
         (
             json!({"phases": [ok_phase(), {"phase_name": "Q", "key_activities": ["a", " \t"]}]}),

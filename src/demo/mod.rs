@@ -420,6 +420,7 @@ fn exec_args(args: &DemoArgs, agent_secret: &str) -> ExecArgs {
         audit: crate::audit::AuditMode::Full,
         timezone: "Australia/Sydney".into(),
         business_hours: if args.business_hours { "on" } else { "off" }.into(),
+        alerts: crate::config::AlertArgs::default(),
     }
 }
 

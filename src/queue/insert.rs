@@ -26,6 +26,8 @@ pub struct NewTask {
     pub next_run_at: Option<DateTime<Utc>>,
     /// Position in its strategy's decomposition plan (unique per strategy).
     pub plan_index: Option<i32>,
+    /// When it must be done by; the caller has already raised `priority` for it.
+    pub deadline: Option<DateTime<Utc>>,
 }
 
 /// Inserts the batch as `queued`; the tasks with no unmet dependency enter the ready queue, and

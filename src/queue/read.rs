@@ -37,6 +37,7 @@ pub struct TaskRecord {
     pub next_run_at: DateTime<Utc>,
     pub locked_by: Option<String>,
     pub lease_expires_at: Option<DateTime<Utc>>,
+    pub deadline: Option<DateTime<Utc>>,
 }
 
 pub async fn tasks_by_id(
@@ -92,6 +93,7 @@ pub struct StatusRow {
     pub error_message: Option<String>,
     pub started_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    pub deadline: Option<DateTime<Utc>>,
     pub dependencies_met: bool,
 }
 
@@ -132,6 +134,23 @@ pub async fn status_summary(
         .bind(f.status)
         .bind(f.assigned_agent.as_deref())
         .fetch_one(db)
+        .await
+}
+
+/// How far back the ETA looks at an agent's completions (`sql/task_eta.sql`).
+pub const ETA_HISTORY_SECS: f64 = 3600.0;
+
+/// (id, eta_seconds) of the queued and in_progress tasks among `ids` (README: "ETA").
+pub async fn eta(
+    db: &mut PgConnection,
+    ids: &[Uuid],
+    workspace_id: Uuid,
+) -> Result<Vec<(Uuid, Option<f64>)>, sqlx::Error> {
+    crate::db::query_as(sql::TASK_ETA)
+        .bind(ids)
+        .bind(workspace_id)
+        .bind(ETA_HISTORY_SECS)
+        .fetch_all(db)
         .await
 }
 

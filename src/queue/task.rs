@@ -10,8 +10,7 @@ use uuid::Uuid;
 
 use crate::schedule::TaskTiming;
 
-/// Values of `autonomous_tasks.task_type`: the specification's, plus the two decomposition
-/// derives (`scheduling` for calendar-agent, `general` for general-executor).
+/// Values of `autonomous_tasks.task_type`: the specification's nine (its CHECK).
 pub const TASK_TYPES: &[&str] = &[
     "content",
     "design",
@@ -22,8 +21,6 @@ pub const TASK_TYPES: &[&str] = &[
     "research",
     "strategy",
     "other",
-    "scheduling",
-    "general",
 ];
 
 /// `autonomous_tasks.status` (a text column with a CHECK, so DBAs read plain words).

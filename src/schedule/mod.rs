@@ -1,10 +1,11 @@
 //! When tasks may run: pure rules (no IO, "now" passed in) that the queue and workers apply:
 //! retry backoff ([`retry`]) and the time-of-day rules ([`business_hours`]), which
-//! [`TimeRules`] applies to a task given its workspace's zone; [`Clock`] is where "now" comes
-//! from.
+//! [`TimeRules`] applies to a task given its workspace's zone; [`deadline`] raises the priority
+//! of tasks due soon; [`Clock`] is where "now" comes from.
 
 pub mod business_hours;
 mod clock;
+pub mod deadline;
 pub mod retry;
 
 pub use clock::Clock;

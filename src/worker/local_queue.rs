@@ -98,7 +98,7 @@ mod tests {
         ClaimedTask {
             id: uuid::Uuid::new_v4(),
             workspace_id: uuid::Uuid::new_v4(),
-            task_type: "general".into(),
+            task_type: "other".into(),
             assigned_agent: "general-executor".into(),
             task_description: "t".into(),
             input_data: sqlx::types::Json(serde_json::json!({})),

@@ -1,5 +1,5 @@
 //! What a worker does with settled attempts: writes them (retrying while the database is away),
-//! holds claimed tasks that may not start yet, and counts each finished attempt in the metrics.
+//! holds claimed tasks that may not start yet, and counts and logs each finished attempt.
 
 use std::time::Duration;
 
@@ -61,13 +61,15 @@ pub async fn hold_out_of_hours(
     run
 }
 
-/// Counts and times one finished attempt of this worker, by how it ended and what it led to.
+/// Counts, times and logs one finished attempt of this worker, by how it ended and what it led
+/// to.
 pub fn record_metrics(
     task: &ClaimedTask,
     end: &AttemptEnd,
     transition: &Transition,
     took: Duration,
 ) {
+    log_attempt(task, end, transition, took);
     let (outcome, class) = match end {
         AttemptEnd::Agent(Outcome::Success(_)) => ("completed", ""),
         AttemptEnd::Agent(Outcome::Transient { class, .. }) => ("transient", class.as_str()),
@@ -98,4 +100,50 @@ pub fn record_metrics(
         }
         _ => {}
     }
+}
+
+/// The log target of `Task executed`, so a filter can name the event (`RUST_LOG`; the demo turns
+/// it off: it narrates attempts from the audit trail).
+pub const EXECUTED: &str = "taskfleet::executed";
+
+/// The specification's `Task executed` event, once per attempt the agent was called for (not for
+/// TASK_004, where no agent is): the
+/// specification's fields (task_id, assigned_agent, status, duration_ms, retry_count) plus
+/// workspace_id and attempt, at info. An attempt that failed logs the same event at warn, with
+/// the code (`TASK_0xx` when the error carries one, else the failure class) and the error.
+/// `status` and `retry_count` are the task's after this attempt.
+fn log_attempt(task: &ClaimedTask, end: &AttemptEnd, transition: &Transition, took: Duration) {
+    let outcome = match end {
+        // TASK_004: the agent was not called (the task waits for it, `task.deferred`); released,
+        // reclaimed or held out of hours: no execution to report either.
+        AttemptEnd::Agent(Outcome::Unavailable { .. }) => return,
+        AttemptEnd::Agent(outcome) => outcome,
+        _ => return,
+    };
+    let (status, retry_count, error) = match transition {
+        Transition::Complete { .. } => ("completed", task.retry_count, None),
+        Transition::Requeue(r) => ("queued", task.retry_count + r.increment, r.error.as_deref()),
+        Transition::Fail(f) => ("failed", task.retry_count, Some(f.error.as_str())),
+    };
+    let task_id = task.id;
+    let workspace_id = task.workspace_id;
+    let assigned_agent = task.assigned_agent.as_str();
+    let duration_ms = took.as_millis() as u64;
+    let attempt = task.attempt();
+    let class = match outcome {
+        Outcome::Success(_) => {
+            tracing::info!(target: EXECUTED, %task_id, assigned_agent, status, duration_ms, retry_count,
+                           %workspace_id, attempt, "Task executed");
+            return;
+        }
+        Outcome::Transient { class, .. } | Outcome::Permanent { class, .. } => class.as_str(),
+        Outcome::Unavailable { .. } => return,
+    };
+    let error = error.unwrap_or_default();
+    let code = match error.split_once(':') {
+        Some((code, _)) if code.starts_with("TASK_") => code,
+        _ => class,
+    };
+    tracing::warn!(target: EXECUTED, %task_id, assigned_agent, status, duration_ms, retry_count, %workspace_id,
+                   attempt, code, error, "Task executed");
 }

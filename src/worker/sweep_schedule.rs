@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use cron::Schedule;
 
+use crate::alerts::Thresholds;
 use crate::schedule::business_hours::resolve_local;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,16 +16,26 @@ pub enum Sweep {
     LeaseReaper,
     QueueMetrics,
     Retention,
+    DeadlineEscalation,
+    Alerts,
 }
 
 impl Sweep {
-    pub const ALL: [Sweep; 3] = [Sweep::LeaseReaper, Sweep::QueueMetrics, Sweep::Retention];
+    pub const ALL: [Sweep; 5] = [
+        Sweep::LeaseReaper,
+        Sweep::QueueMetrics,
+        Sweep::Retention,
+        Sweep::DeadlineEscalation,
+        Sweep::Alerts,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             Sweep::LeaseReaper => "lease_reaper",
             Sweep::QueueMetrics => "queue_metrics",
             Sweep::Retention => "retention",
+            Sweep::DeadlineEscalation => "deadline_escalation",
+            Sweep::Alerts => "alerts",
         }
     }
 
@@ -40,13 +51,32 @@ pub struct SweepConfig {
     pub reaper: Schedule,
     pub metrics: Schedule,
     pub retention: Schedule,
+    /// `TASKFLEET_DEADLINE_CRON` (default every minute).
+    pub deadline: Schedule,
+    /// `TASKFLEET_ALERTS_CRON` (default every 30 seconds).
+    pub alerts_schedule: Schedule,
     pub zone: Tz,
     pub stale_after: Duration,
     pub retention_age: Duration,
+    /// `TASKFLEET_ALERT_*`.
+    pub alerts: Thresholds,
+}
+
+/// `TASKFLEET_DEADLINE_CRON`'s default: every minute.
+pub const DEFAULT_DEADLINE_CRON: &str = "0 * * * * *";
+/// `TASKFLEET_ALERTS_CRON`'s default: every 30 seconds.
+pub const DEFAULT_ALERTS_CRON: &str = "*/30 * * * * *";
+
+fn parse_cron(expr: &str, var: &str) -> Result<Schedule> {
+    Schedule::from_str(expr).with_context(|| {
+        format!("{var}={expr:?} is not a cron expression (6 or 7 fields, seconds first)")
+    })
 }
 
 impl SweepConfig {
-    /// Parses the three cron expressions; a bad one is an error naming its variable.
+    /// Parses the three cron expressions; a bad one is an error naming its variable. The
+    /// deadline and alerts sweeps start on their defaults ([`Self::set_deadline_cron`],
+    /// [`Self::set_alerts_cron`]), with the specification's alert thresholds.
     pub fn parse(
         reaper: &str,
         metrics: &str,
@@ -55,19 +85,27 @@ impl SweepConfig {
         stale_after: Duration,
         retention_days: u64,
     ) -> Result<Self> {
-        let parse = |expr: &str, var: &str| {
-            Schedule::from_str(expr).with_context(|| {
-                format!("{var}={expr:?} is not a cron expression (6 or 7 fields, seconds first)")
-            })
-        };
         Ok(Self {
-            reaper: parse(reaper, "TASKFLEET_REAPER_CRON")?,
-            metrics: parse(metrics, "TASKFLEET_METRICS_CRON")?,
-            retention: parse(retention, "TASKFLEET_RETENTION_CRON")?,
+            reaper: parse_cron(reaper, "TASKFLEET_REAPER_CRON")?,
+            metrics: parse_cron(metrics, "TASKFLEET_METRICS_CRON")?,
+            retention: parse_cron(retention, "TASKFLEET_RETENTION_CRON")?,
+            deadline: parse_cron(DEFAULT_DEADLINE_CRON, "TASKFLEET_DEADLINE_CRON")?,
+            alerts_schedule: parse_cron(DEFAULT_ALERTS_CRON, "TASKFLEET_ALERTS_CRON")?,
             zone,
             stale_after,
             retention_age: Duration::from_secs(retention_days * 24 * 3600),
+            alerts: Thresholds::default(),
         })
+    }
+
+    pub fn set_deadline_cron(&mut self, expr: &str) -> Result<()> {
+        self.deadline = parse_cron(expr, "TASKFLEET_DEADLINE_CRON")?;
+        Ok(())
+    }
+
+    pub fn set_alerts_cron(&mut self, expr: &str) -> Result<()> {
+        self.alerts_schedule = parse_cron(expr, "TASKFLEET_ALERTS_CRON")?;
+        Ok(())
     }
 
     /// The reaper's default: every lease / 2 seconds (contract section 8).
@@ -80,6 +118,8 @@ impl SweepConfig {
             Sweep::LeaseReaper => &self.reaper,
             Sweep::QueueMetrics => &self.metrics,
             Sweep::Retention => &self.retention,
+            Sweep::DeadlineEscalation => &self.deadline,
+            Sweep::Alerts => &self.alerts_schedule,
         }
     }
 

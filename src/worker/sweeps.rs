@@ -8,7 +8,12 @@
 //!   (ready longer than `TASKFLEET_STALE_AFTER_SECS`); the workers that lose a tick copy the last
 //!   recorded measurement into their gauges;
 //! * `retention`: deletes terminal tasks and audit rows older than `TASKFLEET_RETENTION_DAYS`, in
-//!   batches.
+//!   batches;
+//! * `deadline_escalation`: raises to 9 the priority of unfinished tasks whose deadline came
+//!   within 48 hours of the worker's clock (`task.escalated`);
+//! * `alerts`: evaluates the specification's alerts of every workspace, writes `alert.raised` /
+//!   `alert.resolved` on each change (and logs it at warn), and exports the values as gauges
+//!   (followed by the workers that lose a tick, as `queue_metrics` is).
 //!
 //! [`Sweeps::run_if_due`] runs one tick by hand (tests); [`Sweeps::run`] is the loop, which only
 //! ticks.
@@ -22,10 +27,15 @@ use tokio_util::sync::CancellationToken;
 use super::background::reap_once;
 use super::config::WorkerConfig;
 pub use super::sweep_schedule::{Sweep, SweepConfig};
+use crate::alerts;
 use crate::db::sql;
+use crate::schedule::deadline::{URGENT_PRIORITY, URGENT_WINDOW};
 
 /// Deletes per retention statement.
 const RETENTION_BATCH: i32 = 1000;
+
+/// Tasks per deadline escalation statement.
+const ESCALATION_BATCH: i32 = 500;
 
 pub struct Sweeps {
     pool: PgPool,
@@ -83,7 +93,71 @@ impl Sweeps {
             }
             Sweep::QueueMetrics => self.queue_metrics().await,
             Sweep::Retention => self.retention().await,
+            Sweep::DeadlineEscalation => self.escalate_deadlines().await,
+            Sweep::Alerts => self.alerts().await,
         }
+    }
+
+    /// Raises the tasks whose deadline is now within the window, in batches, at the worker's
+    /// clock (tests move it).
+    async fn escalate_deadlines(&self) -> Result<Value> {
+        let now = self.worker.clock.now();
+        let window = URGENT_WINDOW.as_seconds_f64();
+        let mut escalated = 0usize;
+        loop {
+            let rows: Vec<(uuid::Uuid, uuid::Uuid, i32, i32, i64)> =
+                crate::db::query_as(sql::TASK_ESCALATE_DEADLINES)
+                    .bind(now)
+                    .bind(window)
+                    .bind(URGENT_PRIORITY)
+                    .bind(&self.worker.id)
+                    .bind(ESCALATION_BATCH)
+                    .fetch_all(&self.pool)
+                    .await?;
+            for (task_id, workspace_id, from, to, _) in &rows {
+                tracing::info!(%task_id, %workspace_id, from_priority = from, to_priority = to,
+                               "deadline within 48 hours: priority raised");
+            }
+            escalated += rows.len();
+            if rows.len() < ESCALATION_BATCH as usize {
+                break;
+            }
+        }
+        Ok(json!({"escalated": escalated, "now": now}))
+    }
+
+    /// Evaluates every workspace's alerts and records what changed.
+    async fn alerts(&self) -> Result<Value> {
+        let evaluated =
+            alerts::evaluate(&self.pool, None, self.cfg.zone.name(), &self.cfg.alerts).await?;
+        let changes = alerts::record(&self.pool, &evaluated, &self.worker.id).await?;
+        for c in &changes {
+            let state = if c.firing { "raised" } else { "resolved" };
+            tracing::warn!(workspace_id = %c.workspace_id, alert = %c.name, value = c.value,
+                           threshold = c.threshold, "alert {state}");
+        }
+        let result = json!({
+            "raised": changes.iter().filter(|c| c.firing).count(),
+            "resolved": changes.iter().filter(|c| !c.firing).count(),
+            "alerts": evaluated.iter().map(|e| json!({
+                "workspace_id": e.workspace_id, "name": e.name, "value": e.value,
+                "firing": e.firing, "finished_today": e.finished_today,
+            })).collect::<Vec<_>>(),
+        });
+        set_alert_gauges(&result);
+        Ok(result)
+    }
+
+    /// The losers of an alerts tick copy its winner's values, as for `queue_metrics`.
+    async fn follow_alerts(&self) -> Result<()> {
+        let last: Option<Value> = crate::db::query_scalar(sql::SWEEP_LAST_RESULT)
+            .bind(Sweep::Alerts.name())
+            .fetch_optional(&self.pool)
+            .await?;
+        if let Some(last) = last {
+            set_alert_gauges(&last);
+        }
+        Ok(())
     }
 
     async fn queue_metrics(&self) -> Result<Value> {
@@ -146,6 +220,7 @@ impl Sweeps {
             for sweep in due {
                 let outcome = match self.run_if_due(sweep, tick).await {
                     Ok(None) if sweep == Sweep::QueueMetrics => self.follow_queue_metrics().await,
+                    Ok(None) if sweep == Sweep::Alerts => self.follow_alerts().await,
                     Ok(_) => Ok(()),
                     Err(e) => Err(e),
                 };
@@ -187,6 +262,45 @@ fn set_queue_gauges(result: &Value) {
     }
     if let Some(v) = field("oldest_ready_age_secs") {
         metrics::gauge!("taskfleet_oldest_ready_age_seconds").set(v);
+    }
+}
+
+/// Per-workspace gauges from an alerts result: the values the PrometheusRule's alerts compare
+/// with their thresholds, and whether the fleet's own evaluation fires.
+fn set_alert_gauges(result: &Value) {
+    let Some(list) = result.get("alerts").and_then(Value::as_array) else {
+        return;
+    };
+    for a in list {
+        let (Some(ws), Some(name), Some(value)) = (
+            a.get("workspace_id").and_then(Value::as_str),
+            a.get("name").and_then(Value::as_str),
+            a.get("value").and_then(Value::as_f64),
+        ) else {
+            continue;
+        };
+        let ws = ws.to_owned();
+        let firing = a.get("firing").and_then(Value::as_bool).unwrap_or(false);
+        metrics::gauge!("taskfleet_alert_firing", "workspace_id" => ws.clone(), "alert" => name.to_owned())
+            .set(if firing { 1.0 } else { 0.0 });
+        match name {
+            "queue_depth" => {
+                metrics::gauge!("taskfleet_workspace_queued_tasks", "workspace_id" => ws).set(value)
+            }
+            "failure_rate" => {
+                metrics::gauge!("taskfleet_workspace_failure_ratio", "workspace_id" => ws.clone())
+                    .set(value);
+                if let Some(n) = a.get("finished_today").and_then(Value::as_f64) {
+                    metrics::gauge!("taskfleet_workspace_finished_today_tasks", "workspace_id" => ws)
+                        .set(n);
+                }
+            }
+            "slow_execution" => metrics::gauge!(
+                "taskfleet_workspace_slowest_execution_seconds", "workspace_id" => ws
+            )
+            .set(value),
+            _ => {}
+        }
     }
 }
 

@@ -422,5 +422,6 @@ pub fn new_task(workspace_id: Uuid, agent: &str) -> NewTask {
         max_retries: 3,
         next_run_at: None,
         plan_index: None,
+        deadline: None,
     }
 }

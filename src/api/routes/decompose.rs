@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
 
+use super::tasks::escalated_at_creation;
 use crate::api::error::{ApiError, ApiResult};
 use crate::api::execute_pass;
 use crate::api::extract::{Caller, StrictJson};
@@ -20,6 +21,7 @@ use crate::db;
 use crate::decompose::{self, Plan};
 use crate::queue::read::{self, TaskRecord};
 use crate::queue::{self, ClaimFilter, NewTask};
+use crate::schedule::deadline;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -142,6 +144,7 @@ async fn decompose_once(
 
     let ids: Vec<Uuid> = plan.tasks.iter().map(|_| Uuid::now_v7()).collect();
     let actor = caller.actor();
+    let now = s.pass.clock.now();
     let new_tasks: Vec<NewTask> = plan
         .tasks
         .iter()
@@ -154,12 +157,14 @@ async fn decompose_once(
             task_description: t.description.clone(),
             task_type: t.task_type.to_string(),
             assigned_agent: t.assigned_agent.to_string(),
-            priority: i32::from(t.priority),
+            // An activity due within 48 hours (or overdue by now) starts in the urgent band.
+            priority: deadline::priority(i32::from(t.priority), t.deadline, now),
             depends_on: t.depends_on.iter().map(|&d| ids[d]).collect(),
             input_data: t.input_data.clone(),
             max_retries: 3,
             next_run_at: None,
             plan_index: Some(i as i32),
+            deadline: t.deadline,
         })
         .collect();
     if let Err(e) = queue::insert(&mut *tx, &actor, &new_tasks, s.pass.audit.is_full()).await {
@@ -168,6 +173,12 @@ async fn decompose_once(
         } else {
             Err(e.into())
         };
+    }
+    for (planned, task) in plan.tasks.iter().zip(&new_tasks) {
+        let requested = i32::from(planned.priority);
+        if task.priority > requested {
+            store::audit(&mut tx, escalated_at_creation(task, requested, &actor)).await?;
+        }
     }
     let tasks = read::tasks_by_id(&mut tx, &ids).await?;
     let result = result(&plan, &ids, tasks, new_tasks.len());

@@ -1,11 +1,13 @@
 //! GET /api/metrics/orchestrator: the specification's `OrchestratorMetrics` for one workspace,
-//! computed in SQL (`sql/orchestrator_metrics.sql`), "today" in the workspace's zone.
+//! computed in SQL (`sql/orchestrator_metrics.sql`), "today" in the workspace's zone, and its
+//! `alerts` (contract section 9; `crate::alerts`).
 
 use axum::Json;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::alerts::{self, Alert};
 use crate::api::error::ApiResult;
 use crate::api::extract::{ApiQuery, Caller};
 use crate::api::state::AppState;
@@ -25,6 +27,7 @@ pub struct MetricsResult {
     timezone: String,
     #[serde(flatten)]
     metrics: OrchestratorMetrics,
+    alerts: Vec<Alert>,
 }
 
 pub async fn orchestrator(
@@ -36,11 +39,13 @@ pub async fn orchestrator(
     let ws = tenancy::workspace(&mut tx, &caller, q.workspace_id).await?;
     let zone = ws.timezone.unwrap_or_else(|| s.default_zone.clone());
     let metrics = read::orchestrator_metrics(&mut tx, ws.id, &zone).await?;
+    let alerts = alerts::evaluate(&mut *tx, Some(ws.id), &zone, &s.alerts).await?;
     tx.commit().await?;
     Ok(Json(MetricsResult {
         success: true,
         workspace_id: ws.id,
         timezone: zone,
         metrics,
+        alerts: alerts.iter().map(alerts::Evaluated::alert).collect(),
     }))
 }

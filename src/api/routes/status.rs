@@ -1,9 +1,13 @@
-//! GET /api/tasks/status: a workspace's tasks with `dependencies_met` and counts by status.
+//! GET /api/tasks/status: a workspace's tasks with `dependencies_met`, `deadline` and
+//! `eta_seconds` (queued and in_progress tasks; README "ETA" says how), and counts by status.
 //! Pages with `limit` (default 100, at most 1000) and `cursor` (the `next_cursor` of the previous
 //! page), so a workspace of any size answers in the time of one page.
 
+use std::collections::HashMap;
+
 use axum::Json;
 use axum::extract::State;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -37,6 +41,10 @@ struct TaskStatus {
     #[serde(skip_serializing_if = "Option::is_none")]
     error_message: Option<String>,
     dependencies_met: bool,
+    deadline: Option<DateTime<Utc>>,
+    /// Seconds until it is expected to finish; null when finished, or when its agent has no
+    /// recent history to estimate from.
+    eta_seconds: Option<f64>,
 }
 
 /// The specification's `TaskStatusResult`, plus the paging cursor.
@@ -80,6 +88,19 @@ pub async fn status(
     };
     let rows = read::status_page(&mut tx, &filter, q.cursor, limit).await?;
     let summary = read::status_summary(&mut tx, &filter).await?;
+    let open: Vec<Uuid> = rows
+        .iter()
+        .filter(|r| !r.status.is_terminal())
+        .map(|r| r.id)
+        .collect();
+    let etas: HashMap<Uuid, Option<f64>> = if open.is_empty() {
+        HashMap::new()
+    } else {
+        read::eta(&mut tx, &open, q.workspace_id)
+            .await?
+            .into_iter()
+            .collect()
+    };
     tx.commit().await?;
     let next_cursor = (rows.len() as i64 == limit)
         .then(|| rows.last().map(|r| r.id))
@@ -99,6 +120,9 @@ pub async fn status(
             assigned_agent: r.assigned_agent,
             error_message: r.error_message,
             dependencies_met: r.dependencies_met,
+            deadline: r.deadline,
+            // Whole seconds: an estimate, not a measurement.
+            eta_seconds: etas.get(&r.id).copied().flatten().map(f64::round),
         })
         .collect();
     Ok(Json(StatusResult {

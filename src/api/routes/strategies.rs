@@ -3,6 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -11,6 +12,7 @@ use crate::api::error::{ApiError, ApiResult};
 use crate::api::extract::{Caller, StrictJson};
 use crate::api::state::AppState;
 use crate::api::{store, tenancy};
+use crate::schedule::deadline;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -34,11 +36,36 @@ struct Calendar {
 #[serde(deny_unknown_fields)]
 struct Phase {
     phase_name: String,
-    key_activities: Vec<String>,
+    key_activities: Vec<Activity>,
     #[serde(default)]
     content_focus: Option<String>,
     #[serde(default)]
     duration_days: Option<u32>,
+}
+
+/// A key activity: a plain string, or `{"activity", "deadline"}` (contract section 9).
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(untagged)]
+enum Activity {
+    Text(String),
+    Dated(DatedActivity),
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct DatedActivity {
+    activity: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    deadline: Option<DateTime<Utc>>,
+}
+
+impl AsRef<str> for Activity {
+    fn as_ref(&self) -> &str {
+        match self {
+            Activity::Text(s) => s,
+            Activity::Dated(d) => &d.activity,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -67,7 +94,22 @@ pub async fn create(
     if body.name.trim().is_empty() {
         return Err(ApiError::bad_request("name must not be empty"));
     }
-    let phases: Vec<&[String]> = body
+    let now = s.pass.clock.now();
+    for (i, phase) in body.campaign_calendar.phases.iter().enumerate() {
+        for (j, activity) in phase.key_activities.iter().enumerate() {
+            if let Activity::Dated(DatedActivity {
+                deadline: Some(d), ..
+            }) = activity
+            {
+                deadline::check(*d, now).map_err(|e| {
+                    ApiError::bad_request(format!(
+                        "campaign_calendar.phases[{i}].key_activities[{j}]: {e}"
+                    ))
+                })?;
+            }
+        }
+    }
+    let phases: Vec<&[Activity]> = body
         .campaign_calendar
         .phases
         .iter()

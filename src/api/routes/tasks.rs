@@ -1,10 +1,13 @@
 //! POST /api/tasks (create one task) and GET /api/tasks/{id} (the full row).
+//! A task may carry a `deadline` (RFC 3339): one in the past is a 400, and one within 48 hours
+//! raises the priority to the urgent band (`schedule::deadline`).
 
 use std::collections::HashMap;
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -12,10 +15,12 @@ use uuid::Uuid;
 use crate::api::error::{ApiError, ApiResult};
 use crate::api::extract::{Caller, IdPath, StrictJson};
 use crate::api::state::AppState;
-use crate::api::tenancy;
+use crate::api::{store, tenancy};
+use crate::audit::{self, Action};
 use crate::codes::Code;
 use crate::queue::read;
 use crate::queue::{self, NewTask, Status, TASK_TYPES};
+use crate::schedule::deadline;
 
 /// More dependencies than this on one task is almost certainly a client bug.
 const MAX_DEPENDENCIES: usize = 1000;
@@ -35,6 +40,8 @@ pub struct CreateTask {
     input_data: Option<Value>,
     #[serde(default)]
     max_retries: Option<i32>,
+    #[serde(default)]
+    deadline: Option<DateTime<Utc>>,
 }
 
 pub async fn create(
@@ -42,11 +49,19 @@ pub async fn create(
     caller: Caller,
     StrictJson(body): StrictJson<CreateTask>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let task = validate(body)?;
+    let (task, requested_priority) = validate(body, s.pass.clock.now())?;
     let mut tx = tenancy::begin(&s.pool, &caller).await?;
     tenancy::workspace(&mut tx, &caller, task.workspace_id).await?;
     check_dependencies(&mut tx, &task).await?;
-    queue::insert(&mut *tx, &caller.actor(), std::slice::from_ref(&task), true).await?;
+    let actor = caller.actor();
+    queue::insert(&mut *tx, &actor, std::slice::from_ref(&task), true).await?;
+    if task.priority > requested_priority {
+        store::audit(
+            &mut tx,
+            escalated_at_creation(&task, requested_priority, &actor),
+        )
+        .await?;
+    }
     let row = read::tasks_by_id(&mut tx, &[task.id]).await?;
     tx.commit().await?;
     let row = row
@@ -70,8 +85,29 @@ pub async fn get(
     Ok(Json(json!({"success": true, "task": row})))
 }
 
+/// The `task.escalated` row of a task created with its priority raised for its deadline (the
+/// sweep writes the same action for later raises).
+pub(crate) fn escalated_at_creation<'a>(
+    task: &NewTask,
+    requested_priority: i32,
+    actor: &'a str,
+) -> store::AuditEntry<'a> {
+    store::AuditEntry {
+        workspace_id: task.workspace_id,
+        action: Action::Escalated,
+        resource: audit::TASKS,
+        resource_id: task.id,
+        actor,
+        status: Some(Status::Queued.as_str()),
+        details: json!({"from_priority": requested_priority, "to_priority": task.priority,
+                        "deadline": task.deadline, "at": "creation"}),
+    }
+}
+
 /// Field rules beyond types: 422 TASK_007 for an unknown task type, 400 TASK_010 for the rest.
-fn validate(b: CreateTask) -> ApiResult<NewTask> {
+/// Returns the task, its priority raised for a deadline within 48 hours, and the priority asked
+/// for.
+fn validate(b: CreateTask, now: DateTime<Utc>) -> ApiResult<(NewTask, i32)> {
     if !TASK_TYPES.contains(&b.task_type.as_str()) {
         return Err(ApiError::new(
             Code::InvalidTaskType,
@@ -106,6 +142,11 @@ fn validate(b: CreateTask) -> ApiResult<NewTask> {
             "max_retries {max_retries} is outside 0..100"
         )));
     }
+    if let Some(d) = b.deadline {
+        deadline::check(d, now).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    }
+    let requested_priority = priority;
+    let priority = deadline::priority(priority, b.deadline, now);
     let input_data = b.input_data.unwrap_or_else(|| json!({}));
     if !input_data.is_object() {
         return Err(ApiError::bad_request("input_data must be a JSON object"));
@@ -118,7 +159,7 @@ fn validate(b: CreateTask) -> ApiResult<NewTask> {
             "at most {MAX_DEPENDENCIES} dependencies per task"
         )));
     }
-    Ok(NewTask {
+    let task = NewTask {
         id: Uuid::now_v7(),
         workspace_id: b.workspace_id,
         contact_id: None,
@@ -132,7 +173,9 @@ fn validate(b: CreateTask) -> ApiResult<NewTask> {
         max_retries,
         next_run_at: None,
         plan_index: None,
-    })
+        deadline: b.deadline,
+    };
+    Ok((task, requested_priority))
 }
 
 /// Dependencies must be tasks of the same workspace (422 TASK_011 otherwise) that can still
