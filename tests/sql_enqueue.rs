@@ -285,3 +285,64 @@ async fn add_err(db: &mut sqlx::PgConnection, ws: Uuid) -> Option<String> {
         .and_then(|e| e.code())
         .map(|c| c.to_string())
 }
+
+/// The task row, its task_queue row and its audit row, less what differs between any two tasks
+/// (ids, times, the actor).
+async fn written(
+    db: &TestDb,
+    id: Uuid,
+) -> (serde_json::Value, serde_json::Value, serde_json::Value) {
+    sqlx::query_as(
+        "SELECT to_jsonb(t) - 'id' - 'created_at' - 'updated_at' - 'next_run_at', \
+                coalesce((SELECT to_jsonb(q) - 'id' - 'created_at' - 'run_at' \
+                          FROM task_queue q WHERE q.id = t.id), 'null'), \
+                (SELECT jsonb_agg(to_jsonb(a) - 'id' - 'resource_id' - 'created_at' - 'agent') \
+                 FROM audit_logs a WHERE a.resource_id = t.id) \
+         FROM autonomous_tasks t WHERE t.id = $1",
+    )
+    .bind(id)
+    .fetch_one(&db.pool)
+    .await
+    .unwrap()
+}
+
+/// The SQL function and the API's insert (`queue::insert` with a task.created row, as
+/// POST /api/tasks calls it) write the same rows, before and after the dependency completes. A
+/// column or a write added to one path and not the other fails here.
+#[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
+async fn the_sql_function_writes_what_the_api_insert_writes(pool: PgPool) {
+    let db = TestDb::new(pool);
+    let ws = db.workspace().await;
+    let mut conn = db.pool.acquire().await.unwrap();
+    let upstream = add(&mut conn, ws, "content-generator", &[]).await;
+
+    let mut api_task = common::new_task(ws, "email-agent");
+    api_task.task_description = "Send the launch email".into();
+    api_task.task_type = "email".into();
+    api_task.priority = 8;
+    api_task.max_retries = 2;
+    api_task.input_data = json!({"list": "customers"});
+    api_task.depends_on = vec![upstream];
+    taskfleet::queue::insert(&db.pool, "api:alice", std::slice::from_ref(&api_task), true)
+        .await
+        .unwrap();
+    let sql_task: Uuid = sqlx::query_scalar(
+        "SELECT taskfleet_add_task($1, 'Send the launch email', 'email', 'email-agent', \
+         priority => 8, depends_on => $2, input_data => '{\"list\": \"customers\"}', \
+         max_retries => 2)",
+    )
+    .bind(ws)
+    .bind(vec![upstream])
+    .fetch_one(&mut *conn)
+    .await
+    .unwrap();
+
+    let blocked = written(&db, api_task.id).await;
+    assert_eq!(blocked.0["unmet_deps"], 1);
+    assert_eq!(written(&db, sql_task).await, blocked);
+    db.complete_task(upstream).await;
+    let ready = written(&db, api_task.id).await;
+    assert_ne!(ready.1, json!(null), "ready: in task_queue");
+    assert_eq!(written(&db, sql_task).await, ready);
+    db.assert_queue_consistent().await;
+}
