@@ -15,8 +15,8 @@
 -- task.created audit row per task (actor 'sql:' || current_user); pg_notify('taskfleet_ready')
 -- when a task is ready now. The statement is repeated here rather than shared because a function
 -- cannot run a file of sql/ and task_insert.sql (the API's and the benchmark's hot path) takes its
--- whole batch as one statement with no place for per-task errors. sql/queue_check.sql checks the
--- result either way.
+-- whole batch as one statement with no place for per-task errors. tests/sql_enqueue.rs compares
+-- the rows both write, and sql/queue_check.sql checks the result either way.
 --
 -- Errors: RAISE with the message 'TASK_0NN: ...' and SQLSTATE 'TF0NN' (the code's number), so a
 -- caller can catch one code (WHEN SQLSTATE 'TF011') or the class:
