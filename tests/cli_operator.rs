@@ -270,3 +270,28 @@ async fn logs_written_to_a_file_carry_no_colour_codes(pool: PgPool) {
         "ANSI escape in a log file: {log:?}"
     );
 }
+
+/// A database error names PostgreSQL's message and SQLSTATE once, not the server's C source line
+/// sqlx appends ("at line 1392"), and says how to fix a missing schema.
+#[sqlx::test(migrations = false)]
+async fn database_errors_show_no_postgres_source_lines(pool: PgPool) {
+    let db = TestDb::new(pool);
+    let env = [("DATABASE_URL", db.url.as_str())];
+    let ws = Uuid::new_v4().to_string();
+    for args in [
+        vec!["tasks", "list", "--workspace", &ws],
+        vec!["workspaces", "list"],
+        vec!["agents", "enable", "email-agent"],
+    ] {
+        let e = refused(&args, &env);
+        assert!(!e.contains("at line"), "{args:?}: {e}");
+        assert!(
+            e.starts_with("error: database error: relation \"")
+                && e.contains(
+                    "does not exist (SQLSTATE 42P01); the schema is missing or older \
+                               than this binary: run `taskfleet migrate`"
+                ),
+            "{args:?}: {e}"
+        );
+    }
+}

@@ -134,3 +134,34 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Token(args) => token::run(args),
     }
 }
+
+/// The one line an error prints as (after `error: `): the causes' messages joined by `: `, as
+/// `{:#}` does, except that a PostgreSQL error is named once, by its message and SQLSTATE, without
+/// the server's C source line that sqlx's Display appends, and with the fix when the schema is
+/// missing or older than this binary.
+pub fn error_line(e: &anyhow::Error) -> String {
+    let db = e.chain().find_map(|c| {
+        let sqlx_error = match c.downcast_ref::<crate::queue::Error>() {
+            Some(crate::queue::Error::Db(inner)) => Some(inner),
+            _ => c.downcast_ref::<sqlx::Error>(),
+        };
+        sqlx_error.and_then(sqlx::Error::as_database_error)
+    });
+    let Some(db) = db else {
+        return format!("{e:#}").replace('\n', " ");
+    };
+    // The wrappers of the database error (sqlx::Error, queue::Error) and the error itself repeat
+    // its message: keep only the context added above them.
+    let mut parts: Vec<String> = e
+        .chain()
+        .map(ToString::to_string)
+        .filter(|m| !m.contains(db.message()))
+        .collect();
+    let code = db.code().unwrap_or_default();
+    let mut what = format!("database error: {} (SQLSTATE {code})", db.message());
+    if matches!(code.as_ref(), "42P01" | "42883" | "42703") {
+        what.push_str("; the schema is missing or older than this binary: run `taskfleet migrate`");
+    }
+    parts.push(what);
+    parts.join(": ").replace('\n', " ")
+}
