@@ -18,7 +18,7 @@ pub enum Command {
         name: String,
         /// http(s) URL the worker POSTs tasks to.
         url: String,
-        /// Register it disabled: its tasks wait (TASK_004) until it is enabled.
+        /// Register it disabled: its tasks wait (TASK_004) until `taskfleet agents enable NAME`.
         #[arg(long)]
         disabled: bool,
         #[command(flatten)]
