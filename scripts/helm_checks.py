@@ -107,6 +107,7 @@ VARIANTS = {
     "hpa": ("hpa-values.yaml", "CPU HorizontalPodAutoscaler"),
     "long-timeout": ("long-timeout-values.yaml", "taskTimeoutSecs 3600, businessHours as bool"),
     "full": ("full-values.yaml", "existing secret + KEDA scale-to-zero + monitoring + overrides"),
+    "no-execute": ("no-execute-values.yaml", "api.execute false: the API pod holds no agent secret"),
 }
 
 DB_URL = "postgres://taskfleet:ci-only@postgres.db.svc:5432/taskfleet"
@@ -397,8 +398,12 @@ def fact_secrets(docs, values, default_values):
         if leaked or any(given_url and given_url in str(v) for v in (cm.get("data") or {}).values()):
             problems.append(f"{ref(cm)} carries secret material {leaked}")
     # Every secret env var comes from a secretKeyRef that resolves, and each component only gets
-    # the secrets it needs (api: JWT; worker: agent; migrate: neither).
-    needs = {"api": {"DATABASE_URL", "TASKFLEET_JWT_SECRET"}, "worker": {"DATABASE_URL", "TASKFLEET_AGENT_SECRET"},
+    # the secrets it needs (api: JWT, plus the agent secret when api.execute; worker: agent;
+    # migrate: neither).
+    api_needs = {"DATABASE_URL", "TASKFLEET_JWT_SECRET"}
+    if values["api"].get("execute", True):
+        api_needs.add("TASKFLEET_AGENT_SECRET")
+    needs = {"api": api_needs, "worker": {"DATABASE_URL", "TASKFLEET_AGENT_SECRET"},
              "migrate": {"DATABASE_URL"}}
     keys = s.get("existingSecretKeys") or {}
     want_key = {"DATABASE_URL": keys.get("databaseUrl"), "TASKFLEET_JWT_SECRET": keys.get("jwtSecret"),
@@ -425,6 +430,34 @@ def fact_secrets(docs, values, default_values):
                 if "secretRef" in ef:
                     problems.append(f"{owner}/{c['name']}: envFrom secretRef exposes every key of {ef['secretRef'].get('name')}")
     return problems
+
+
+def fact_execute(docs, values):
+    """POST /api/tasks/execute works in the rendered install: with api.execute (the default) the
+    API container reads TASKFLEET_AGENT_SECRET (without it the API answers 503 TASK_004, see
+    src/api/execute_pass.rs) from the very Secret key the workers sign with, since agents verify
+    one secret. With api.execute false the API pod holds no agent secret at all."""
+    if not values["api"].get("enabled", True):
+        return []
+    api = one(docs, "Deployment", "-api")
+    worker = one(docs, "Deployment", "-worker")
+    if not api:
+        return ["api Deployment missing"]
+    api_env = env_map(next(c for c in api["spec"]["template"]["spec"]["containers"] if c["name"] == "api"))
+    source = lambda e: ((e.get("valueFrom") or {}).get("secretKeyRef") or {})
+    if not values["api"].get("execute", True):
+        return ["api.execute is false but the API pod gets TASKFLEET_AGENT_SECRET"] if "TASKFLEET_AGENT_SECRET" in api_env else []
+    if "TASKFLEET_AGENT_SECRET" not in api_env:
+        return ["api.execute is true but the API pod has no TASKFLEET_AGENT_SECRET: execute answers 503 TASK_004"]
+    if worker:
+        w_env = env_map(next(c for c in worker["spec"]["template"]["spec"]["containers"] if c["name"] == "worker"))
+        a, w = source(api_env["TASKFLEET_AGENT_SECRET"]), source(w_env.get("TASKFLEET_AGENT_SECRET", {}))
+        if (a.get("name"), a.get("key")) != (w.get("name"), w.get("key")):
+            return [f"API signs agent calls with {a.get('name')}/{a.get('key')}, workers with {w.get('name')}/{w.get('key')}"]
+    src = (REPO / "src" / "config.rs").read_text()
+    if 'env = "TASKFLEET_AGENT_SECRET"' not in src:
+        return ["src/config.rs no longer reads TASKFLEET_AGENT_SECRET: the chart's variable name is stale"]
+    return []
 
 
 def fact_config(docs, values):
@@ -842,6 +875,8 @@ def run(args) -> int:
                      fact_probes(docs, values))
         report.check(f"fact [{name}]: secrets only via secretKeyRef; DATABASE_URL only from existingSecret or given value",
                      fact_secrets(docs, values, default_values))
+        report.check(f"fact [{name}]: execute works: api.execute={values['api'].get('execute', True)} gives the API "
+                     f"the workers' agent secret (or none)", fact_execute(docs, values))
         report.check(f"fact [{name}]: ConfigMap carries every TASKFLEET_* setting as given", fact_config(docs, values))
         report.check(f"fact [{name}]: autoscaling (KEDA query = ready_tasks count / HPA / fixed) consistent",
                      fact_autoscaling(docs, values))

@@ -326,3 +326,56 @@ pub fn required(value: &Option<String>, var: &str, what: &str) -> Result<String>
         _ => Err(anyhow!("{var} is not set: export {var}=... ({what})")),
     }
 }
+
+/// `TASKFLEET_LOG_FORMAT`: how log lines are written (stderr).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines; coloured only when stderr is a terminal.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+impl LogFormat {
+    pub const VALUES: [&str; 2] = ["text", "json"];
+
+    /// Reads `TASKFLEET_LOG_FORMAT` (unset or empty: text). A value we do not know is an error
+    /// rather than silently text: a typo would otherwise feed plain text to a JSON log shipper.
+    pub fn from_env() -> Result<Self> {
+        Self::parse(std::env::var("TASKFLEET_LOG_FORMAT").ok().as_deref())
+    }
+
+    pub fn parse(value: Option<&str>) -> Result<Self> {
+        match value.map(str::trim) {
+            None | Some("") => Ok(Self::Text),
+            Some(v) if v.eq_ignore_ascii_case("text") => Ok(Self::Text),
+            Some(v) if v.eq_ignore_ascii_case("json") => Ok(Self::Json),
+            Some(v) => Err(anyhow!(
+                "TASKFLEET_LOG_FORMAT {v:?} is not one of: {}",
+                Self::VALUES.join(", ")
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod log_format_tests {
+    use super::LogFormat;
+
+    #[test]
+    fn log_format_accepts_text_and_json_and_names_them_otherwise() {
+        for (value, want) in [
+            (None, Some(LogFormat::Text)),
+            (Some(""), Some(LogFormat::Text)),
+            (Some("text"), Some(LogFormat::Text)),
+            (Some("JSON"), Some(LogFormat::Json)),
+            (Some("yaml"), None),
+        ] {
+            let got = LogFormat::parse(value);
+            assert_eq!(got.as_ref().ok(), want.as_ref(), "{value:?}");
+            if let Err(e) = got {
+                assert!(e.to_string().contains("text, json"), "{e}");
+            }
+        }
+    }
+}

@@ -8,7 +8,14 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(code) => return code,
     };
-    taskfleet::telemetry::init_logging(cli.default_log_level());
+    let log_format = match taskfleet::config::LogFormat::from_env() {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    taskfleet::telemetry::init_logging(cli.default_log_level(), log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -23,7 +30,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             // One line: the message and its causes, no backtrace.
-            eprintln!("error: {}", format!("{e:#}").replace('\n', " "));
+            eprintln!("error: {}", taskfleet::cli::error_line(&e));
             ExitCode::FAILURE
         }
     }

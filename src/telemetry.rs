@@ -1,23 +1,26 @@
 //! Logs (`RUST_LOG`, `TASKFLEET_LOG_FORMAT=text|json`) and the Prometheus recorder.
 
+use std::io::IsTerminal;
 use std::sync::OnceLock;
 
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use tracing_subscriber::EnvFilter;
 
+use crate::config::LogFormat;
+
 /// Logs go to stderr so subcommands that print a value (`workspaces create`, `token`) keep
-/// stdout clean for scripts.
-pub fn init_logging(default_level: &str) {
+/// stdout clean for scripts. Colours only when stderr is a terminal: a log redirected to a file
+/// or a pipe gets no escape codes.
+pub fn init_logging(default_level: &str, format: LogFormat) {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new(format!("{default_level},sqlx::postgres::notice=warn")));
-    let json = std::env::var("TASKFLEET_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
-    let _ = if json {
-        builder.json().flatten_event(true).try_init()
-    } else {
-        builder.try_init()
+    let _ = match format {
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+        LogFormat::Text => builder.try_init(),
     };
 }
 

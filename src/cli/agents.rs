@@ -1,4 +1,5 @@
-//! `taskfleet agents register|list`
+//! `taskfleet agents register|list|enable|disable|remove`: the registry workers route tasks by.
+//! Every change notifies the workers (NOTIFY taskfleet_agents), so it applies at once.
 
 use anyhow::{Result, bail};
 
@@ -9,19 +10,47 @@ use crate::db::{self, sql};
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
     /// Register an agent, or update its URL (upsert): tasks for NAME are POSTed to URL.
+    #[command(
+        after_help = "Example:\n  taskfleet agents register content-generator http://content.internal:8000/tasks"
+    )]
     Register {
         /// Agent name as tasks name it in assigned_agent (e.g. content-generator).
         name: String,
         /// http(s) URL the worker POSTs tasks to.
         url: String,
-        /// Register it disabled: its tasks wait (TASK_004) until it is enabled.
+        /// Register it disabled: its tasks wait (TASK_004) until `taskfleet agents enable NAME`.
         #[arg(long)]
         disabled: bool,
         #[command(flatten)]
         db: DbArgs,
     },
-    /// List registered agents.
+    /// List registered agents: name, URL, enabled or disabled (tab-separated).
+    #[command(after_help = "Example:\n  taskfleet agents list")]
     List {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Enable an agent: its waiting tasks run again.
+    #[command(after_help = "Example:\n  taskfleet agents enable email-agent")]
+    Enable {
+        /// Registered agent name.
+        name: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Disable an agent: its tasks wait (TASK_004, no retry consumed) until it is enabled.
+    #[command(after_help = "Example:\n  taskfleet agents disable email-agent")]
+    Disable {
+        /// Registered agent name.
+        name: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Remove an agent from the registry; its tasks wait (TASK_004) until it is registered again.
+    #[command(after_help = "Example:\n  taskfleet agents remove email-agent")]
+    Remove {
+        /// Registered agent name.
+        name: String,
         #[command(flatten)]
         db: DbArgs,
     },
@@ -61,6 +90,58 @@ pub async fn run(cmd: Command) -> Result<()> {
             }
             Ok(())
         }
+        Command::Enable { name, db } => set_enabled(&name, true, db).await,
+        Command::Disable { name, db } => set_enabled(&name, false, db).await,
+        Command::Remove { name, db } => {
+            let pool = db::connect(&db::database_url(db.database_url)?, 1).await?;
+            let gone: Option<(String, bool)> = crate::db::query_as(sql::AGENT_DELETE)
+                .bind(&name)
+                .fetch_optional(&pool)
+                .await?;
+            if gone.is_none() {
+                return Err(not_registered(&pool, &name).await);
+            }
+            println!(
+                "removed agent {name}; its tasks wait (TASK_004) until an agent of that name is registered"
+            );
+            Ok(())
+        }
+    }
+}
+
+async fn set_enabled(name: &str, enabled: bool, db: DbArgs) -> Result<()> {
+    let pool = db::connect(&db::database_url(db.database_url)?, 1).await?;
+    let row: Option<(String, String, bool, bool)> = crate::db::query_as(sql::AGENT_SET_ENABLED)
+        .bind(name)
+        .bind(enabled)
+        .fetch_optional(&pool)
+        .await?;
+    let Some((name, url, enabled, _)) = row else {
+        return Err(not_registered(&pool, name).await);
+    };
+    let state = if enabled { "enabled" } else { "disabled" };
+    println!("agent {name} -> {url} is {state}");
+    Ok(())
+}
+
+/// The error for a name the registry lacks, naming the names it has.
+async fn not_registered(pool: &sqlx::PgPool, name: &str) -> anyhow::Error {
+    let names: Vec<String> = match crate::db::query_as::<AgentEndpoint>(sql::AGENT_LIST)
+        .fetch_all(pool)
+        .await
+    {
+        Ok(agents) => agents.into_iter().map(|a| a.name).collect(),
+        Err(e) => return e.into(),
+    };
+    if names.is_empty() {
+        anyhow::anyhow!(
+            "agent {name:?} is not registered (no agent is; see `taskfleet agents register --help`)"
+        )
+    } else {
+        anyhow::anyhow!(
+            "agent {name:?} is not registered (registered: {})",
+            names.join(", ")
+        )
     }
 }
 

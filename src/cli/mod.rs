@@ -4,6 +4,7 @@ mod agents;
 mod api;
 mod demo;
 mod migrate;
+mod tasks;
 mod token;
 mod worker;
 mod workspaces;
@@ -27,16 +28,35 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Apply migrations/ (idempotent; safe to run from two pods at once).
+    #[command(
+        after_help = "Example:\n  DATABASE_URL=postgres://taskfleet@db/taskfleet taskfleet migrate"
+    )]
     Migrate(migrate::Args),
     /// Serve the HTTP API on TASKFLEET_API_ADDR.
+    #[command(
+        after_help = "Example:\n  TASKFLEET_JWT_SECRET=... TASKFLEET_AGENT_SECRET=... \
+                            TASKFLEET_API_ADDR=0.0.0.0:8080 taskfleet api"
+    )]
     Api(api::Args),
     /// Run one stateless worker until SIGTERM/SIGINT, then drain.
+    #[command(
+        after_help = "Example:\n  TASKFLEET_AGENT_SECRET=... TASKFLEET_METRICS_ADDR=0.0.0.0:9090 \
+                            taskfleet worker --concurrency 10"
+    )]
     Worker(worker::Args),
     /// Run the whole system on a sample strategy, with live progress (no setup needed).
+    #[command(after_help = "Examples:\n  taskfleet demo\n  \
+                            DATABASE_URL=postgres://postgres@localhost/postgres taskfleet demo --keep-running")]
     Demo(crate::demo::DemoArgs),
     /// Simulated downstream agents (the ones the demo uses).
+    #[command(
+        after_help = "Example:\n  TASKFLEET_AGENT_SECRET=... taskfleet agents-sim --addr 127.0.0.1:9000 --failure-rate 0"
+    )]
     AgentsSim(demo::SimArgs),
     /// Benchmark the queue: enqueue, process, one JSON line per run.
+    #[command(
+        after_help = "Example:\n  taskfleet bench --tasks 100000 --workers 4 --concurrency 50 --deps chain"
+    )]
     Bench(crate::bench::BenchArgs),
     /// One benchmark worker process (started by `bench --processes`).
     #[command(hide = true)]
@@ -47,7 +67,13 @@ enum Command {
     /// Manage workspaces (tenants).
     #[command(subcommand)]
     Workspaces(workspaces::Command),
+    /// Inspect, cancel and retry a workspace's tasks.
+    #[command(subcommand)]
+    Tasks(tasks::Command),
     /// Print an API bearer token signed with TASKFLEET_JWT_SECRET.
+    #[command(
+        after_help = "Example:\n  TOKEN=$(taskfleet token --sub alice --workspace \"$WS\" --ttl-secs 600)"
+    )]
     Token(token::Args),
 }
 
@@ -69,7 +95,14 @@ pub fn parse() -> Result<Cli, ExitCode> {
                     .lines()
                     .next()
                     .unwrap_or("error: invalid arguments");
-                eprintln!("{first} (see --help)");
+                // An invalid value names the valid ones, still on the one line.
+                let valid = rendered
+                    .lines()
+                    .map(str::trim)
+                    .find(|l| l.starts_with("[possible values:"))
+                    .map(|l| format!(" {l}"))
+                    .unwrap_or_default();
+                eprintln!("{first}{valid} (see --help)");
                 ExitCode::from(2)
             }
         }
@@ -99,6 +132,38 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Worker(args) => worker::run(args).await,
         Command::Agents(cmd) => agents::run(cmd).await,
         Command::Workspaces(cmd) => workspaces::run(cmd).await,
+        Command::Tasks(cmd) => tasks::run(cmd).await,
         Command::Token(args) => token::run(args),
     }
+}
+
+/// The one line an error prints as (after `error: `): the causes' messages joined by `: `, as
+/// `{:#}` does, except that a PostgreSQL error is named once, by its message and SQLSTATE, without
+/// the server's C source line that sqlx's Display appends, and with the fix when the schema is
+/// missing or older than this binary.
+pub fn error_line(e: &anyhow::Error) -> String {
+    let db = e.chain().find_map(|c| {
+        let sqlx_error = match c.downcast_ref::<crate::queue::Error>() {
+            Some(crate::queue::Error::Db(inner)) => Some(inner),
+            _ => c.downcast_ref::<sqlx::Error>(),
+        };
+        sqlx_error.and_then(sqlx::Error::as_database_error)
+    });
+    let Some(db) = db else {
+        return format!("{e:#}").replace('\n', " ");
+    };
+    // The wrappers of the database error (sqlx::Error, queue::Error) and the error itself repeat
+    // its message: keep only the context added above them.
+    let mut parts: Vec<String> = e
+        .chain()
+        .map(ToString::to_string)
+        .filter(|m| !m.contains(db.message()))
+        .collect();
+    let code = db.code().unwrap_or_default();
+    let mut what = format!("database error: {} (SQLSTATE {code})", db.message());
+    if matches!(code.as_ref(), "42P01" | "42883" | "42703") {
+        what.push_str("; the schema is missing or older than this binary: run `taskfleet migrate`");
+    }
+    parts.push(what);
+    parts.join(": ").replace('\n', " ")
 }

@@ -8,7 +8,8 @@
 //!   non-task changes, the tenant scope, the health probe;
 //! * `worker::background`, `worker::sweeps`: the agent registry, sweep ticks, queue gauges,
 //!   retention deletes;
-//! * `cli::agents`, `cli::workspaces`: the registry and workspace commands;
+//! * `cli::agents`, `cli::workspaces`, `cli::tasks`: the registry and workspace commands, and the
+//!   task commands' workspace check (their reads and transitions go through `queue`);
 //! * `demo`, `bench`: their own databases, progress and summary reads.
 
 pub mod migrate;

@@ -11,10 +11,12 @@
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
-use sqlx::postgres::PgConnectOptions;
+use sqlx::postgres::{PgConnectOptions, PgConnection};
+use sqlx::{ConnectOptions, Connection};
+use tracing::log::LevelFilter;
 use uuid::Uuid;
 
-use crate::db::{self, sql};
+use crate::db::sql;
 
 /// A database created for one run and dropped after it.
 #[derive(Debug)]
@@ -37,11 +39,11 @@ impl ScratchDatabase {
             .context("DATABASE_URL is not a valid postgres:// URL")?;
         let server = format!("{}:{}", options.get_host(), options.get_port());
         crate::install_crypto_provider();
-        let admin = db::connect(server_url, 1).await?;
+        let mut admin = admin(server_url).await?;
         let created = sqlx::raw_sql(sqlx::AssertSqlSafe(create))
-            .execute(&admin)
+            .execute(&mut admin)
             .await;
-        admin.close().await;
+        let _ = admin.close().await;
         created.with_context(|| {
             format!("cannot create the throwaway database {name} on {server} (does DATABASE_URL's user have CREATEDB?)")
         })?;
@@ -103,17 +105,40 @@ impl Drop for ScratchDatabase {
 async fn drop_database(server_url: &str, name: &str) -> Result<()> {
     let drop = statement("drop", name)?;
     crate::install_crypto_provider();
-    let admin = db::connect(server_url, 1).await?;
+    let mut admin = admin(server_url).await?;
     let dropped = tokio::time::timeout(
         Duration::from_secs(30),
-        sqlx::raw_sql(sqlx::AssertSqlSafe(drop)).execute(&admin),
+        sqlx::raw_sql(sqlx::AssertSqlSafe(drop)).execute(&mut admin),
     )
     .await;
-    admin.close().await;
+    let _ = admin.close().await;
     match dropped {
         Ok(Ok(_)) => Ok(()),
         Ok(Err(e)) => Err(e).with_context(|| format!("cannot drop the throwaway database {name}")),
         Err(_) => bail!("dropping the throwaway database {name} took over 30 s"),
+    }
+}
+
+/// One connection to the server for CREATE / DROP DATABASE. Both wait for a checkpoint and take
+/// over a second on a busy server, which sqlx reports as a slow statement at WARN: expected here,
+/// so not logged (the demo prints no warning for it).
+async fn admin(server_url: &str) -> Result<PgConnection> {
+    let options: PgConnectOptions = server_url
+        .parse()
+        .context("DATABASE_URL is not a valid postgres:// URL")?;
+    let target = format!("{}:{}", options.get_host(), options.get_port());
+    let options = options
+        .application_name("taskfleet")
+        .log_statements(LevelFilter::Trace)
+        .log_slow_statements(LevelFilter::Off, Duration::from_secs(1));
+    match tokio::time::timeout(Duration::from_secs(10), options.connect()).await {
+        Ok(Ok(conn)) => Ok(conn),
+        Ok(Err(e)) => Err(anyhow!(
+            "cannot connect to the database at {target} (DATABASE_URL): {e}"
+        )),
+        Err(_) => Err(anyhow!(
+            "cannot connect to the database at {target} (DATABASE_URL): no answer within 10 s"
+        )),
     }
 }
 

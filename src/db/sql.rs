@@ -14,7 +14,9 @@ macro_rules! sql_files {
 }
 
 sql_files! {
+    AGENT_DELETE => "agent_delete.sql",
     AGENT_LIST => "agent_list.sql",
+    AGENT_SET_ENABLED => "agent_set_enabled.sql",
     AGENT_UPSERT => "agent_upsert.sql",
     ALERT_EVALUATE => "alert_evaluate.sql",
     ALERT_RECORD => "alert_record.sql",
@@ -66,4 +68,5 @@ sql_files! {
     TENANT_SCOPE => "tenant_scope.sql",
     WORKSPACE_CREATE => "workspace_create.sql",
     WORKSPACE_GET => "workspace_get.sql",
+    WORKSPACE_LIST => "workspace_list.sql",
 }

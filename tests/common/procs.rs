@@ -94,7 +94,7 @@ impl WorkerProc {
             .unwrap()
     }
 
-    /// What the worker has logged so far (text format, with ANSI colours).
+    /// What the worker has logged so far (text format; no ANSI colours, as stderr is a file).
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap()
     }

@@ -1,0 +1,239 @@
+-- 0010_sql_enqueue: enqueue from SQL, inside the caller's own transaction, as
+-- graphile_worker.add_job() does. A task added this way exists exactly when the caller commits:
+-- its rows, its audit row and the NOTIFY that wakes workers (Postgres delivers NOTIFY at commit)
+-- all belong to the caller's transaction.
+--
+--   taskfleet_add_task(workspace_id, task_description, task_type, assigned_agent,
+--                      priority => 5, depends_on => '{}', input_data => '{}', max_retries => 3)
+--     returns the new task's id;
+--   taskfleet_add_tasks(tasks jsonb) takes a JSON array of objects with those fields and returns
+--     the new ids in input order (at most 1000 per call).
+--
+-- Same rules as POST /api/tasks (src/api/routes/tasks.rs), same writes as sql/task_insert.sql:
+-- dependencies are locked FOR SHARE in id order and must be tasks of the same workspace that can
+-- still complete; unmet_deps counts those not completed; a task with none enters task_queue; one
+-- task.created audit row per task (actor 'sql:' || current_user); pg_notify('taskfleet_ready')
+-- when a task is ready now. The statement is repeated here rather than shared because a function
+-- cannot run a file of sql/ and task_insert.sql (the API's and the benchmark's hot path) takes its
+-- whole batch as one statement with no place for per-task errors. tests/sql_enqueue.rs compares
+-- the rows both write, and sql/queue_check.sql checks the result either way.
+--
+-- Errors: RAISE with the message 'TASK_0NN: ...' and SQLSTATE 'TF0NN' (the code's number), so a
+-- caller can catch one code (WHEN SQLSTATE 'TF011') or the class:
+--   TF010 invalid argument (not an array, unknown field, wrong type, empty description, agent
+--         name, priority outside 1..10, max_retries outside 0..100, input_data not an object,
+--         more than 1000 dependencies or tasks);
+--   TF007 task_type not allowed by the table's CHECK;
+--   TF013 workspace not found, or not visible to the caller under row-level security;
+--   TF011 a dependency that is not a task of that workspace;
+--   TF006 a dependency that is failed or cancelled (it can never complete: retry it first).
+--
+-- Who may call them: the table owner (the login `taskfleet migrate` and the workers use; it
+-- bypasses row-level security, so any workspace) and members of taskfleet_api. The functions are
+-- SECURITY INVOKER: they run with the caller's rights, so for an application role granted
+-- taskfleet_api the policies of 0004 apply exactly as to the API. Such a caller scopes its
+-- transaction to its workspaces first, as sql/tenant_scope.sql does for the API:
+--   SELECT set_config('taskfleet.workspaces', '{<workspace uuid>}', true);
+-- and a workspace outside that scope answers TF013, as if it did not exist.
+--
+-- A dependency stays locked FOR SHARE until the caller's transaction ends, so a worker completing
+-- it waits for that commit: keep enqueueing transactions short, as with any row lock.
+
+CREATE FUNCTION taskfleet_add_tasks(tasks jsonb) RETURNS SETOF uuid
+LANGUAGE plpgsql SECURITY INVOKER AS $$
+DECLARE
+  allowed_fields CONSTANT text[] := ARRAY['workspace_id', 'task_description', 'task_type',
+    'assigned_agent', 'priority', 'depends_on', 'input_data', 'max_retries'];
+  n_tasks   integer;
+  types     text[];
+  t         record;
+  where_    text;
+  unknown   text;
+  ws_seen   uuid[] := '{}';
+  found_    uuid[];
+  dead      text;
+  unmet     integer;
+  new_id    uuid;
+  created   timestamptz;
+  ready_now boolean := false;
+  actor     text := 'sql:' || current_user;
+BEGIN
+  IF tasks IS NULL OR jsonb_typeof(tasks) <> 'array' THEN
+    RAISE EXCEPTION 'TASK_010: tasks must be a JSON array of task objects' USING ERRCODE = 'TF010';
+  END IF;
+  n_tasks := jsonb_array_length(tasks);
+  IF n_tasks > 1000 THEN
+    RAISE EXCEPTION 'TASK_010: at most 1000 tasks per call (got %)', n_tasks
+      USING ERRCODE = 'TF010';
+  END IF;
+
+  -- The values the table's CHECK allows, so this list cannot drift from it.
+  SELECT array_agg(m[1]) INTO types
+  FROM pg_constraint c, regexp_matches(pg_get_constraintdef(c.oid), '''([^'']+)''', 'g') AS m
+  WHERE c.conrelid = 'autonomous_tasks'::regclass AND c.conname = 'autonomous_tasks_task_type_check';
+
+  -- Field checks first, reading only. The casts run in this block so that a value of the wrong
+  -- type becomes TASK_010; the block writes nothing, so its subtransaction takes no xid.
+  BEGIN
+    FOR t IN
+      SELECT e.ord, e.value AS obj, x.*
+      FROM jsonb_array_elements(tasks) WITH ORDINALITY AS e(value, ord)
+      LEFT JOIN LATERAL jsonb_to_record(CASE jsonb_typeof(e.value) WHEN 'object' THEN e.value END)
+        AS x(workspace_id uuid, task_description text, task_type text, assigned_agent text,
+             priority integer, depends_on uuid[], input_data jsonb, max_retries integer) ON true
+      ORDER BY e.ord
+    LOOP
+      where_ := CASE WHEN n_tasks > 1 THEN format(' (task %s of %s)', t.ord, n_tasks) ELSE '' END;
+      IF jsonb_typeof(t.obj) <> 'object' THEN
+        RAISE EXCEPTION 'TASK_010: a task must be a JSON object%', where_ USING ERRCODE = 'TF010';
+      END IF;
+      SELECT string_agg(k, ', ') INTO unknown
+      FROM jsonb_object_keys(t.obj) AS k WHERE k <> ALL (allowed_fields);
+      IF unknown IS NOT NULL THEN
+        RAISE EXCEPTION '%', format('TASK_010: unknown field(s) %s; the fields are %s%s', unknown,
+          array_to_string(allowed_fields, ', '), where_) USING ERRCODE = 'TF010';
+      END IF;
+      IF t.workspace_id IS NULL THEN
+        RAISE EXCEPTION 'TASK_010: workspace_id is required%', where_ USING ERRCODE = 'TF010';
+      END IF;
+      IF t.task_type IS NULL OR (types IS NOT NULL AND t.task_type <> ALL (types)) THEN
+        RAISE EXCEPTION '%', format('TASK_007: task_type %s is not one of %s%s',
+          coalesce(quote_literal(t.task_type), 'NULL'), array_to_string(types, ', '), where_)
+          USING ERRCODE = 'TF007';
+      END IF;
+      IF coalesce(btrim(t.task_description), '') = '' THEN
+        RAISE EXCEPTION 'TASK_010: task_description must not be empty%', where_
+          USING ERRCODE = 'TF010';
+      END IF;
+      IF t.assigned_agent IS NULL OR t.assigned_agent !~ '^[a-z0-9_-]+$' THEN
+        RAISE EXCEPTION 'TASK_010: assigned_agent must be an agent name: lowercase letters, digits, ''-'' or ''_''%',
+          where_ USING ERRCODE = 'TF010';
+      END IF;
+      IF coalesce(t.priority, 5) NOT BETWEEN 1 AND 10 THEN
+        RAISE EXCEPTION 'TASK_010: priority % is outside 1..10%', t.priority, where_
+          USING ERRCODE = 'TF010';
+      END IF;
+      IF coalesce(t.max_retries, 3) NOT BETWEEN 0 AND 100 THEN
+        RAISE EXCEPTION 'TASK_010: max_retries % is outside 0..100%', t.max_retries, where_
+          USING ERRCODE = 'TF010';
+      END IF;
+      IF t.input_data IS NOT NULL AND jsonb_typeof(t.input_data) <> 'object' THEN
+        RAISE EXCEPTION 'TASK_010: input_data must be a JSON object%', where_
+          USING ERRCODE = 'TF010';
+      END IF;
+      IF cardinality(t.depends_on) > 1000 THEN
+        RAISE EXCEPTION 'TASK_010: at most 1000 dependencies per task%', where_
+          USING ERRCODE = 'TF010';
+      END IF;
+    END LOOP;
+  EXCEPTION WHEN data_exception THEN
+    RAISE EXCEPTION 'TASK_010: %', SQLERRM USING ERRCODE = 'TF010';
+  END;
+
+  FOR t IN
+    SELECT e.ord, x.workspace_id, x.task_description, x.task_type, x.assigned_agent,
+           coalesce(x.priority, 5) AS priority,
+           ARRAY(SELECT DISTINCT d FROM unnest(x.depends_on) AS d WHERE d IS NOT NULL ORDER BY d)
+             AS depends_on,
+           coalesce(x.input_data, '{}') AS input_data, coalesce(x.max_retries, 3) AS max_retries
+    FROM jsonb_array_elements(tasks) WITH ORDINALITY AS e(value, ord),
+         jsonb_to_record(e.value)
+           AS x(workspace_id uuid, task_description text, task_type text, assigned_agent text,
+                priority integer, depends_on uuid[], input_data jsonb, max_retries integer)
+    ORDER BY e.ord
+  LOOP
+    where_ := CASE WHEN n_tasks > 1 THEN format(' (task %s of %s)', t.ord, n_tasks) ELSE '' END;
+    -- Under row-level security a workspace outside the caller's scope is invisible, so it
+    -- answers as a missing one does (the API's 404 TASK_013).
+    IF t.workspace_id <> ALL (ws_seen) THEN
+      PERFORM 1 FROM workspaces w WHERE w.id = t.workspace_id;
+      IF NOT FOUND THEN
+        RAISE EXCEPTION 'TASK_013: workspace % not found%', t.workspace_id, where_
+          USING ERRCODE = 'TF013';
+      END IF;
+      ws_seen := ws_seen || t.workspace_id;
+    END IF;
+
+    unmet := 0;
+    IF cardinality(t.depends_on) > 0 THEN
+      -- Locked FOR SHARE in id order (as task_insert.sql does): a dependency completing
+      -- concurrently is either seen completed here, or waits for this transaction and then sees
+      -- this task in task_unblock_dependents.sql.
+      SELECT array_agg(d.id),
+             count(*) FILTER (WHERE d.status <> 'completed'),
+             string_agg(format('%s is %s', d.id, d.status), ', ')
+               FILTER (WHERE d.status IN ('failed', 'cancelled'))
+        INTO found_, unmet, dead
+      FROM (SELECT a.id, a.status FROM autonomous_tasks a
+            WHERE a.id = ANY (t.depends_on) AND a.workspace_id = t.workspace_id
+            ORDER BY a.id FOR SHARE) AS d;
+      SELECT string_agg(d::text, ', ') INTO unknown
+      FROM unnest(t.depends_on) AS d WHERE d <> ALL (coalesce(found_, '{}'));
+      IF unknown IS NOT NULL THEN
+        RAISE EXCEPTION '%', format('TASK_011: depends_on names tasks not found in this workspace: %s%s',
+          unknown, where_) USING ERRCODE = 'TF011';
+      END IF;
+      IF dead IS NOT NULL THEN
+        RAISE EXCEPTION 'TASK_006: dependency %; it can never complete (retry it first)%',
+          dead, where_ USING ERRCODE = 'TF006';
+      END IF;
+    END IF;
+
+    -- A UUIDv7, as the API's ids: time-ordered, so new rows land at the right edge of the
+    -- primary key index.
+    new_id := encode(set_bit(set_bit(overlay(uuid_send(gen_random_uuid())
+                placing substring(int8send((extract(epoch FROM clock_timestamp()) * 1000)::bigint)
+                                  FROM 3)
+                FROM 1 FOR 6), 52, 1), 53, 1), 'hex')::uuid;
+    INSERT INTO autonomous_tasks (id, workspace_id, task_description, task_type, assigned_agent,
+                                  priority, depends_on, input_data, max_retries, next_run_at,
+                                  unmet_deps)
+    VALUES (new_id, t.workspace_id, t.task_description, t.task_type, t.assigned_agent,
+            t.priority, t.depends_on, t.input_data, t.max_retries, now(), unmet)
+    RETURNING autonomous_tasks.created_at INTO created;
+    IF unmet = 0 THEN
+      INSERT INTO task_queue (id, workspace_id, priority, created_at, run_at)
+      VALUES (new_id, t.workspace_id, t.priority, created, now());
+      ready_now := true;
+    END IF;
+    INSERT INTO audit_logs (workspace_id, action, resource, resource_id, agent, status, details)
+    VALUES (t.workspace_id, 'task.created', 'autonomous_tasks', new_id, actor, 'queued',
+            jsonb_build_object('assigned_agent', t.assigned_agent, 'priority', t.priority,
+                               'task_type', t.task_type));
+    RETURN NEXT new_id;
+  END LOOP;
+
+  IF ready_now THEN
+    PERFORM pg_notify('taskfleet_ready', 'created');
+  END IF;
+END
+$$;
+
+CREATE FUNCTION taskfleet_add_task(
+  workspace_id uuid,
+  task_description text,
+  task_type text,
+  assigned_agent text,
+  priority integer DEFAULT 5,
+  depends_on uuid[] DEFAULT '{}',
+  input_data jsonb DEFAULT '{}',
+  max_retries integer DEFAULT 3
+) RETURNS uuid
+LANGUAGE sql SECURITY INVOKER AS $$
+  SELECT id FROM taskfleet_add_tasks(jsonb_build_array(jsonb_build_object(
+    'workspace_id', $1, 'task_description', $2, 'task_type', $3, 'assigned_agent', $4,
+    'priority', $5, 'depends_on', $6, 'input_data', $7, 'max_retries', $8))) AS t(id)
+$$;
+
+COMMENT ON FUNCTION taskfleet_add_task(uuid, text, text, text, integer, uuid[], jsonb, integer) IS
+  'Enqueue one task in the caller''s transaction (as POST /api/tasks); returns its id. See README "Enqueue from SQL".';
+COMMENT ON FUNCTION taskfleet_add_tasks(jsonb) IS
+  'Enqueue a JSON array of tasks in the caller''s transaction; returns their ids in input order.';
+
+-- Functions are executable by PUBLIC by default; only the owner and taskfleet_api members here.
+REVOKE EXECUTE ON FUNCTION taskfleet_add_tasks(jsonb) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION taskfleet_add_task(uuid, text, text, text, integer, uuid[], jsonb, integer)
+  FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION taskfleet_add_tasks(jsonb) TO taskfleet_api;
+GRANT EXECUTE ON FUNCTION taskfleet_add_task(uuid, text, text, text, integer, uuid[], jsonb, integer)
+  TO taskfleet_api;
