@@ -1,19 +1,24 @@
 -- task_complete.sql: record successful attempts, a batch at a time.
 -- Fenced by the attempt token: a late result from a lost lease matches no task_queue row and
 -- changes nothing, and `completed` is written once.
--- $1 comes sorted by id, so whichever plan is chosen (an index scan of the sorted array, or a
--- join probed in the array's order) deletes the task_queue rows and updates the task rows in id
--- order, the lock order of every batch write; no separate locking pass (it cost a WAL record and
--- a lookup per task). The task rows get a HOT update. One task.executed audit row per task, in
--- the same statement.
+-- The task_queue rows are locked in id order first (like every batch write), then deleted; the
+-- task rows get a HOT update. One task.executed audit row per task, in the same statement.
 -- The caller runs task_unblock_dependents.sql next, in the same transaction but as a second
 -- statement: its fresh snapshot sees a dependent inserted while this statement waited on a row
 -- lock (task_insert.sql locks dependencies FOR SHARE), which this statement's snapshot cannot.
--- Params: $1 ids uuid[] (sorted), $2 attempt tokens uuid[], $3 outputs jsonb[], $4 worker_id text
-WITH released AS (
+-- Params: $1 ids uuid[], $2 attempt tokens uuid[], $3 outputs jsonb[], $4 worker_id text
+WITH locked AS (
+  SELECT q.id
+  FROM task_queue q
+  WHERE q.id = ANY($1::uuid[])
+  ORDER BY q.id
+  FOR UPDATE
+), released AS (
   DELETE FROM task_queue q
   USING unnest($1::uuid[], $2::uuid[]) AS d(id, token)
-  WHERE q.id = ANY ($1::uuid[])
+  -- = ANY(ARRAY(...)): primary-key lookups of the locked rows; `IN (SELECT id FROM locked)` was
+  -- planned as a nested-loop semi join, quadratic in the batch.
+  WHERE q.id = ANY (ARRAY(SELECT id FROM locked))
     AND d.id = q.id
     AND q.attempt_token = d.token
   RETURNING q.id

@@ -129,12 +129,9 @@ pub async fn complete(
     if items.is_empty() {
         return Ok(Vec::new());
     }
-    // In id order: task_complete.sql takes its row locks in the order of this array.
-    let mut sorted: Vec<&(Lease, Value)> = items.iter().collect();
-    sorted.sort_unstable_by_key(|(l, _)| l.task_id);
-    let ids: Vec<Uuid> = sorted.iter().map(|(l, _)| l.task_id).collect();
-    let tokens: Vec<Uuid> = sorted.iter().map(|(l, _)| l.token).collect();
-    let outputs: Vec<Json<&Value>> = sorted.iter().map(|(_, v)| Json(v)).collect();
+    let ids: Vec<Uuid> = items.iter().map(|(l, _)| l.task_id).collect();
+    let tokens: Vec<Uuid> = items.iter().map(|(l, _)| l.token).collect();
+    let outputs: Vec<Json<&Value>> = items.iter().map(|(_, v)| Json(v)).collect();
     let mut attempt = 0;
     loop {
         attempt += 1;
