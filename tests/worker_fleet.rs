@@ -305,3 +305,31 @@ async fn sigterm_releases_what_outlives_the_grace_period(pool: PgPool) {
     assert_eq!(db.audit_actions(id).await.last().unwrap(), "task.released");
     db.assert_queue_consistent().await;
 }
+
+#[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
+async fn an_agent_redirect_is_a_permanent_failure_and_is_not_followed(pool: PgPool) {
+    let db = TestDb::new(pool);
+    let elsewhere = TestAgent::always(Reply::Ok(json!({"took": "the body"}))).await;
+    let redirects = TestAgent::always(Reply::Redirect(elsewhere.url.clone())).await;
+    db.register_agent("redirects", &redirects.url).await;
+    let ws = db.workspace().await;
+    let _w = WorkerProc::start(&db, &[]).await;
+    let task = new_task(ws, "redirects");
+    db.insert(std::slice::from_ref(&task)).await;
+
+    let row = db.wait_status(task.id, "failed", MINUTE).await;
+    assert_eq!(row.retry_count, 0, "a 3xx is permanent: {row:?}");
+    assert!(
+        row.error_message
+            .as_deref()
+            .unwrap()
+            .starts_with("HTTP 307"),
+        "{row:?}"
+    );
+    assert_eq!(redirects.calls().len(), 1);
+    assert!(
+        elsewhere.calls().is_empty(),
+        "the task body went to the redirect target"
+    );
+    db.assert_queue_consistent().await;
+}

@@ -41,6 +41,9 @@ impl HttpAgents {
         let client = reqwest::Client::builder()
             .pool_max_idle_per_host(max_idle)
             .tcp_nodelay(true)
+            // A redirect would hand the task body and its bearer token to whatever host the
+            // agent names; a 3xx is the agent's answer (a permanent failure), never followed.
+            .redirect(reqwest::redirect::Policy::none())
             .build()?;
         Ok(Self {
             client,

@@ -22,6 +22,8 @@ pub enum Reply {
     Status(u16),
     /// 429 with `Retry-After: <secs>`.
     RetryAfter(&'static str),
+    /// 307 to this URL (an agent that would hand the task body on elsewhere).
+    Redirect(String),
     /// Never answers (until the client gives up).
     Hang,
     /// Waits, then answers.
@@ -178,6 +180,9 @@ fn respond(reply: Reply) -> std::pin::Pin<Box<dyn std::future::Future<Output = R
                 axum::Json(json!({"error": format!("scripted {code}")})),
             )
                 .into_response(),
+            Reply::Redirect(to) => {
+                (StatusCode::TEMPORARY_REDIRECT, [("location", to)], "moved").into_response()
+            }
             Reply::RetryAfter(secs) => (
                 StatusCode::TOO_MANY_REQUESTS,
                 [("retry-after", secs)],
