@@ -333,3 +333,37 @@ async fn an_agent_redirect_is_a_permanent_failure_and_is_not_followed(pool: PgPo
     );
     db.assert_queue_consistent().await;
 }
+
+#[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
+async fn an_unreachable_agent_is_named_and_its_url_never_shown(pool: PgPool) {
+    let db = TestDb::new(pool);
+    // A port nobody listens on, and a URL carrying a credential.
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let url = format!("http://127.0.0.1:{port}/hook?apikey=s3cr3t-token");
+    db.register_agent("gone", &url).await;
+    let ws = db.workspace().await;
+    let _w = WorkerProc::start(&db, &[]).await;
+    let mut task = new_task(ws, "gone");
+    task.max_retries = 0;
+    db.insert(std::slice::from_ref(&task)).await;
+
+    let row = db.wait_status(task.id, "failed", MINUTE).await;
+    let message = row.error_message.clone().unwrap();
+    assert!(message.contains("gone"), "names the agent: {message}");
+    assert!(
+        !message.contains("s3cr3t") && !message.contains("127.0.0.1") && !message.contains("/hook"),
+        "leaks the URL: {message}"
+    );
+    let leaks: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_logs WHERE details::text LIKE '%s3cr3t%' \
+            OR details::text LIKE '%/hook%'",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(leaks, 0, "the audit trail shows the URL");
+    db.assert_queue_consistent().await;
+}

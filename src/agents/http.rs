@@ -97,7 +97,7 @@ impl HttpAgents {
             .await;
         let response = match sent {
             Ok(r) => r,
-            Err(e) => return outcome::transport(&error_chain(&e)),
+            Err(e) => return unreachable(task, e),
         };
         let status = response.status().as_u16();
         let retry_after = response
@@ -107,7 +107,7 @@ impl HttpAgents {
             .map(str::to_owned);
         match response.bytes().await {
             Ok(bytes) => outcome::classify(status, retry_after.as_deref(), &bytes, Utc::now()),
-            Err(e) => outcome::transport(&error_chain(&e)),
+            Err(e) => unreachable(task, e),
         }
     }
 }
@@ -123,6 +123,13 @@ impl Executor for HttpAgents {
     fn registry(&self) -> Option<&Registry> {
         Some(&self.registry)
     }
+}
+
+/// A failed call, as the tenant sees it (`error_message`, audit details): it names the agent and
+/// the cause, never the agent's URL, which may carry internal hosts or credentials in its query.
+fn unreachable(task: &ClaimedTask, e: reqwest::Error) -> Outcome {
+    let cause = error_chain(&e.without_url());
+    outcome::transport(&format!("{}: {cause}", task.assigned_agent))
 }
 
 /// reqwest's Display hides the cause ("error sending request"); the chain says what happened.
