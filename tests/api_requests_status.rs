@@ -36,6 +36,12 @@ async fn status_rejects_unknown_query_parameters_and_bad_values(pool: PgPool) {
         (format!("workspace_id={ws}&limit=0"), "limit"),
         (format!("workspace_id={ws}&limit=1001"), "limit"),
         (format!("workspace_id={ws}&limit=two"), "limit"),
+        (format!("workspace_id={ws}&assigned_agent=a%00b"), "NUL"),
+        (format!("workspace_id={ws}&status=queued%00"), "NUL"),
+        (
+            format!("workspace_id={ws}&cursor={}", Uuid::now_v7()),
+            "cursor",
+        ),
     ] {
         let msg = c
             .reject(
@@ -208,4 +214,24 @@ async fn dependencies_met_is_false_while_a_dependency_is_not_completed(pool: PgP
     c.db.complete_attempt(&attempt, json!({})).await;
     let page = c.status_page("").await;
     assert_eq!(met(&page, &down_id), true);
+}
+
+#[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
+async fn a_cursor_from_another_workspace_is_refused(pool: PgPool) {
+    let c = ApiCtx::new(pool).await;
+    c.api.create_task(&c.token, c.ws, json!({})).await;
+    let elsewhere = other_workspace(&c.db).await;
+    let foreign =
+        c.db.insert(&[new_task(elsewhere, "content-generator")])
+            .await[0];
+    let msg = c
+        .reject(
+            "GET",
+            &format!("/api/tasks/status?workspace_id={}&cursor={foreign}", c.ws),
+            None,
+            400,
+            "TASK_010",
+        )
+        .await;
+    assert!(msg.contains("cursor"), "{msg:?}");
 }

@@ -73,6 +73,27 @@ pub async fn task_in(
         .ok_or_else(|| task_not_found(id))
 }
 
+/// A paging cursor must name a task of the workspace: an unknown one is the caller's mistake
+/// (400 TASK_010), not the end of the list (it used to answer an empty page).
+pub async fn cursor_in(
+    db: &mut PgConnection,
+    caller: &Caller,
+    cursor: Uuid,
+    workspace_id: Uuid,
+) -> Result<(), ApiError> {
+    let found = read::tasks_by_id(db, &[cursor])
+        .await?
+        .into_iter()
+        .any(|t| t.workspace_id == workspace_id && caller.is_member(t.workspace_id));
+    if found {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(format!(
+            "cursor {cursor} is not a task of this workspace: pass the next_cursor of the previous page"
+        )))
+    }
+}
+
 fn task_not_found(id: Uuid) -> ApiError {
     ApiError::new(Code::TaskNotFound, format!("task {id} not found"))
 }

@@ -80,6 +80,9 @@ pub async fn status(
     if let Some(id) = q.task_id {
         tenancy::task_in(&mut tx, &caller, id, q.workspace_id).await?;
     }
+    if let Some(cursor) = q.cursor {
+        tenancy::cursor_in(&mut tx, &caller, cursor, q.workspace_id).await?;
+    }
     let filter = StatusFilter {
         workspace_id: q.workspace_id,
         task_id: q.task_id,
