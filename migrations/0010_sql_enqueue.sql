@@ -108,8 +108,9 @@ BEGIN
         RAISE EXCEPTION 'TASK_010: task_description must not be empty%', where_
           USING ERRCODE = 'TF010';
       END IF;
-      IF t.assigned_agent IS NULL OR t.assigned_agent !~ '^[a-z0-9_-]+$' THEN
-        RAISE EXCEPTION 'TASK_010: assigned_agent must be an agent name: lowercase letters, digits, ''-'' or ''_''%',
+      -- The rule of src/agents/name.rs.
+      IF t.assigned_agent IS NULL OR t.assigned_agent !~ '^[a-z0-9][a-z0-9-]{0,63}$' THEN
+        RAISE EXCEPTION 'TASK_010: assigned_agent must be an agent name: 1 to 64 lowercase letters, digits or ''-'', starting with a letter or digit%',
           where_ USING ERRCODE = 'TF010';
       END IF;
       IF coalesce(t.priority, 5) NOT BETWEEN 1 AND 10 THEN

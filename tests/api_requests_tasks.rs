@@ -225,3 +225,33 @@ async fn a_task_whose_dependencies_are_already_completed_is_ready_at_once(pool: 
     let page = c.status_page(&format!("&task_id={down_id}")).await;
     assert_eq!(page["tasks"][0]["dependencies_met"], true, "{page}");
 }
+
+#[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
+async fn agent_names_are_bounded_and_follow_the_rule(pool: PgPool) {
+    let c = ApiCtx::new(pool).await;
+    let task = c.task_body();
+    for bad in [
+        "x".repeat(65),
+        "under_score".into(),
+        "-leading".into(),
+        "Upper".into(),
+        "a b".into(),
+    ] {
+        let msg = c
+            .reject(
+                "POST",
+                "/api/tasks",
+                Some(Body::from(with(&task, "assigned_agent", Some(json!(bad))))),
+                422,
+                "TASK_010",
+            )
+            .await;
+        assert!(msg.contains("64"), "{bad:?}: {msg}");
+    }
+    let longest = "x".repeat(64);
+    let row = c
+        .api
+        .create_task(&c.token, c.ws, json!({"assigned_agent": longest}))
+        .await;
+    assert_eq!(row["assigned_agent"], json!(longest));
+}

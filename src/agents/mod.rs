@@ -2,11 +2,13 @@
 //! loads the registry and hands it over; what comes back is a [`queue::Outcome`](Outcome), which
 //! the queue's outcome rule settles.
 //!
+//! * [`name`]: what an agent name may be.
 //! * [`registry`]: agent name → URL, enabled flag (in memory, refreshed by the worker).
 //! * [`http`]: the real call (JWT, Idempotency-Key, timeout).
 //! * [`outcome`]: pure classification of a response into success / transient / permanent.
 
 pub mod http;
+pub mod name;
 pub mod outcome;
 pub mod registry;
 

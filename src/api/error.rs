@@ -35,6 +35,15 @@ impl ApiError {
         Self::new(Code::InvalidRequest, message)
     }
 
+    /// 422 TASK_010: well-formed, but a value breaks a documented rule or limit.
+    pub fn unprocessable(message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code: Code::InvalidRequest.as_str(),
+            message: message.into(),
+        }
+    }
+
     /// 413 TASK_010: the body is over the limit.
     pub fn too_large(limit: usize) -> Self {
         Self {

@@ -146,19 +146,7 @@ async fn not_registered(pool: &sqlx::PgPool, name: &str) -> anyhow::Error {
 }
 
 fn check_name(name: &str) -> Result<()> {
-    let ok = name
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
-    if !ok {
-        bail!(
-            "agent name {name:?} must be lowercase letters, digits, '-' or '_' (e.g. content-generator)"
-        );
-    }
-    Ok(())
+    crate::agents::name::check(name).map_err(|rule| anyhow::anyhow!("agent name {name:?}: {rule}"))
 }
 
 fn check_url(url: &str) -> Result<()> {

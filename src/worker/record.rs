@@ -79,7 +79,12 @@ pub fn record_metrics(
         // Not attempts this worker ran.
         AttemptEnd::LeaseExpired { .. } | AttemptEnd::OutOfHours => return,
     };
-    let agent = task.assigned_agent.clone();
+    // Label values come only from agents the operator registered: a tenant can name any agent
+    // on a task, and every name it invents would otherwise become a new series on /metrics.
+    let agent = match end {
+        AttemptEnd::Agent(Outcome::Unavailable { .. }) => "unregistered".to_string(),
+        _ => task.assigned_agent.clone(),
+    };
     metrics::histogram!("taskfleet_task_duration_seconds", "agent" => agent.clone(), "outcome" => outcome)
         .record(took.as_secs_f64());
     let class = class.to_string();

@@ -12,6 +12,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use crate::agents::name as agent_name;
 use crate::api::error::{ApiError, ApiResult};
 use crate::api::extract::{Caller, IdPath, StrictJson};
 use crate::api::state::AppState;
@@ -121,14 +122,8 @@ fn validate(b: CreateTask, now: DateTime<Utc>) -> ApiResult<(NewTask, i32)> {
     if b.task_description.trim().is_empty() {
         return Err(ApiError::bad_request("task_description must not be empty"));
     }
-    let agent_ok = !b.assigned_agent.is_empty()
-        && b.assigned_agent
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
-    if !agent_ok {
-        return Err(ApiError::bad_request(
-            "assigned_agent must be an agent name: lowercase letters, digits, '-' or '_'",
-        ));
+    if let Err(rule) = agent_name::check(&b.assigned_agent) {
+        return Err(ApiError::unprocessable(format!("assigned_agent: {rule}")));
     }
     let priority = b.priority.unwrap_or(5);
     if !(1..=10).contains(&priority) {
