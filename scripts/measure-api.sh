@@ -14,7 +14,7 @@ export PGSSLMODE=disable
 psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE $DB"
 trap 'kill $API 2>/dev/null || true; psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)"' EXIT
 export DATABASE_URL="postgres://postgres@127.0.0.1:5432/$DB?sslmode=disable"
-export TASKFLEET_JWT_SECRET=measure TASKFLEET_API_ADDR=127.0.0.1:18080 RUST_LOG=warn
+export TASKFLEET_JWT_SECRET=measure-api-jwt-secret-of-32-bytes-or-more TASKFLEET_API_ADDR=127.0.0.1:18080 RUST_LOG=warn
 $BIN migrate >/dev/null
 WS=$($BIN workspaces create --name measure)
 TOKEN=$($BIN token --sub measure --workspace "$WS")

@@ -82,7 +82,7 @@ BIN="target/debug/taskfleet"
 db="taskfleet_promtool_$$"
 psql -q "$PG/postgres?sslmode=disable" -c "CREATE DATABASE $db" >/dev/null
 export DATABASE_URL="$PG/$db?sslmode=disable"
-export TASKFLEET_JWT_SECRET="promtool-jwt" TASKFLEET_AGENT_SECRET="promtool-agent"
+export TASKFLEET_JWT_SECRET="promtool-jwt-secret-of-32-bytes-or-more" TASKFLEET_AGENT_SECRET="promtool-agent-secret-of-32-bytes-or-more"
 export TASKFLEET_BUSINESS_HOURS=off RUST_LOG=warn
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 api_port=$(free_port); metrics_port=$(free_port); sim_port=$(free_port)

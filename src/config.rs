@@ -118,7 +118,7 @@ impl AlertArgs {
 
 impl ExecArgs {
     pub fn agent_secret(&self) -> Result<String> {
-        required(
+        secret(
             &self.agent_secret,
             "TASKFLEET_AGENT_SECRET",
             "the HS256 secret agents verify",
@@ -320,10 +320,21 @@ impl LimitArgs {
 }
 
 /// A required secret, with the fix in the message when it is missing.
-pub fn required(value: &Option<String>, var: &str, what: &str) -> Result<String> {
+/// Shortest secret accepted: HS256 keys of fewer bytes are guessable offline from one token.
+pub const MIN_SECRET_BYTES: usize = 32;
+
+/// A signing secret from `var`: set, and at least [`MIN_SECRET_BYTES`] long.
+pub fn secret(value: &Option<String>, var: &str, what: &str) -> Result<String> {
     match value {
-        Some(v) if !v.is_empty() => Ok(v.clone()),
-        _ => Err(anyhow!("{var} is not set: export {var}=... ({what})")),
+        Some(v) if v.len() >= MIN_SECRET_BYTES => Ok(v.clone()),
+        Some(v) if !v.is_empty() => Err(anyhow!(
+            "{var} is {} bytes; use at least {MIN_SECRET_BYTES} random ones ({what}), \
+             e.g. export {var}=$(openssl rand -hex 32)",
+            v.len()
+        )),
+        _ => Err(anyhow!(
+            "{var} is not set: export {var}=$(openssl rand -hex 32) ({what})"
+        )),
     }
 }
 

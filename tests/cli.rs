@@ -118,6 +118,9 @@ async fn registry_and_workspace_commands_write_what_they_say(pool: PgPool) {
     assert_eq!(list, "email-agent\thttp://127.0.0.1:9001/email\tenabled\n");
 }
 
+/// A secret long enough to be accepted (at least 32 bytes).
+const LONG_SECRET: &str = "cli-test-secret-of-at-least-32-bytes";
+
 /// Every user mistake answers one `error:` line naming the fix, and a non-zero exit.
 #[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
 async fn mistakes_get_one_actionable_error_line(pool: PgPool) {
@@ -140,6 +143,28 @@ async fn mistakes_get_one_actionable_error_line(pool: PgPool) {
             vec!["worker"],
             vec![("DATABASE_URL", good)],
             "TASKFLEET_AGENT_SECRET is not set",
+        ),
+        (
+            vec!["worker"],
+            vec![("DATABASE_URL", good), ("TASKFLEET_AGENT_SECRET", "short")],
+            "TASKFLEET_AGENT_SECRET is 5 bytes; use at least 32",
+        ),
+        (
+            vec!["api"],
+            vec![
+                ("DATABASE_URL", good),
+                ("TASKFLEET_JWT_SECRET", "change-me"),
+            ],
+            "TASKFLEET_JWT_SECRET is 9 bytes; use at least 32",
+        ),
+        (
+            vec!["api"],
+            vec![
+                ("DATABASE_URL", good),
+                ("TASKFLEET_JWT_SECRET", LONG_SECRET),
+                ("TASKFLEET_AGENT_SECRET", LONG_SECRET),
+            ],
+            "TASKFLEET_JWT_SECRET and TASKFLEET_AGENT_SECRET are equal",
         ),
         (
             vec!["worker", "--concurrency", "0"],
@@ -220,14 +245,14 @@ fn token_prints_a_verifiable_token_alone() {
             "--ttl-secs",
             "60",
         ],
-        &[("TASKFLEET_JWT_SECRET", "s3cret")],
+        &[("TASKFLEET_JWT_SECRET", LONG_SECRET)],
     );
     assert!(status.success());
     let token = stdout.trim_end_matches('\n');
     assert!(!token.contains(char::is_whitespace));
     let claims = jsonwebtoken::decode::<taskfleet::auth::ApiClaims>(
         token,
-        &jsonwebtoken::DecodingKey::from_secret(b"s3cret"),
+        &jsonwebtoken::DecodingKey::from_secret(LONG_SECRET.as_bytes()),
         &jsonwebtoken::Validation::default(),
     )
     .unwrap()

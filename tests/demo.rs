@@ -414,7 +414,10 @@ async fn agents_sim_checks_the_jwt_and_honours_the_failure_rate() {
             "--failure-rate",
             "0.3",
         ])
-        .env("TASKFLEET_AGENT_SECRET", "sim-secret")
+        .env(
+            "TASKFLEET_AGENT_SECRET",
+            "sim-secret-of-at-least-32-bytes-long",
+        )
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -455,14 +458,19 @@ async fn agents_sim_checks_the_jwt_and_honours_the_failure_rate() {
         401
     );
     assert_eq!(
-        call("sim-secret", "email-agent").await.unwrap().status(),
+        call("sim-secret-of-at-least-32-bytes-long", "email-agent")
+            .await
+            .unwrap()
+            .status(),
         401,
         "token for another agent"
     );
 
     let (mut ok, mut unavailable) = (0, 0);
     for _ in 0..400 {
-        let r = call("sim-secret", "content-generator").await.unwrap();
+        let r = call("sim-secret-of-at-least-32-bytes-long", "content-generator")
+            .await
+            .unwrap();
         match r.status().as_u16() {
             200 => {
                 let body: serde_json::Value = r.json().await.unwrap();

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use anyhow::{Result, bail};
 
-use crate::config::required;
+use crate::config::secret;
 use crate::demo::{self, DemoArgs, sim};
 
 pub async fn run(args: DemoArgs) -> Result<()> {
@@ -29,7 +29,7 @@ pub struct SimArgs {
 }
 
 pub async fn agents_sim(args: SimArgs) -> Result<()> {
-    let secret = required(
+    let secret = secret(
         &args.agent_secret,
         "TASKFLEET_AGENT_SECRET",
         "the secret agent JWTs are checked with",

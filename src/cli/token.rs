@@ -4,7 +4,7 @@ use anyhow::{Result, bail};
 use uuid::Uuid;
 
 use crate::auth;
-use crate::config::required;
+use crate::config::secret;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -22,7 +22,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let secret = required(
+    let secret = secret(
         &args.jwt_secret,
         "TASKFLEET_JWT_SECRET",
         "the HS256 secret of API tokens",

@@ -11,7 +11,7 @@ use taskfleet::auth::ApiClaims;
 use super::{AGENT_SECRET, TestDb};
 
 /// HS256 secret of the API's bearer tokens in tests.
-pub const JWT_SECRET: &str = "test-jwt-secret";
+pub const JWT_SECRET: &str = "test-jwt-secret-of-at-least-32-bytes";
 
 #[derive(clap::Parser)]
 struct ApiFlags {

@@ -28,7 +28,7 @@ use taskfleet::queue::{
 use taskfleet::schedule::TimeRules;
 use taskfleet::schedule::retry::RetryPolicy;
 
-pub const AGENT_SECRET: &str = "test-agent-secret";
+pub const AGENT_SECRET: &str = "test-agent-secret-of-at-least-32-bytes";
 
 /// The worker the factories claim and write as.
 pub const TEST_WORKER: &str = "test-worker";
