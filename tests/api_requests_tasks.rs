@@ -255,3 +255,25 @@ async fn agent_names_are_bounded_and_follow_the_rule(pool: PgPool) {
         .await;
     assert_eq!(row["assigned_agent"], json!(longest));
 }
+
+#[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
+async fn a_body_with_a_duplicate_key_is_refused(pool: PgPool) {
+    let c = ApiCtx::new(pool).await;
+    let other = other_workspace(&c.db).await;
+    // serde_json alone would keep the second workspace_id.
+    let body = format!(
+        r#"{{"workspace_id": "{}", "task_description": "Write", "task_type": "content",
+            "assigned_agent": "content-generator", "workspace_id": "{other}"}}"#,
+        c.ws
+    );
+    let msg = c
+        .reject(
+            "POST",
+            "/api/tasks",
+            Some(Body::Text(body)),
+            400,
+            "TASK_010",
+        )
+        .await;
+    assert!(msg.contains("duplicate key `workspace_id`"), "{msg}");
+}

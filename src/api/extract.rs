@@ -9,6 +9,7 @@ use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
 use super::error::ApiError;
+use super::unique_keys::UniqueKeys;
 use crate::auth::TokenVerifier;
 
 /// Bodies over this answer 413.
@@ -104,8 +105,14 @@ async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, Api
 
 /// Parses a body that must be one JSON object into `T`.
 pub fn parse_object<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let value: serde_json::Value = serde_json::from_slice(bytes)
-        .map_err(|e| ApiError::bad_request(format!("body is not valid JSON: {e}")))?;
+    let value = serde_json::from_slice::<UniqueKeys>(bytes)
+        .map(|UniqueKeys(v)| v)
+        .map_err(|e| match e.classify() {
+            serde_json::error::Category::Data => {
+                ApiError::bad_request(format!("invalid body: {e}"))
+            }
+            _ => ApiError::bad_request(format!("body is not valid JSON: {e}")),
+        })?;
     if !value.is_object() {
         return Err(ApiError::bad_request("body must be a JSON object"));
     }

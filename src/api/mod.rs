@@ -17,6 +17,7 @@ pub mod routes;
 pub mod state;
 pub mod store;
 pub mod tenancy;
+mod unique_keys;
 
 pub use state::AppState;
 
