@@ -323,22 +323,9 @@ mod tests {
     }
 
     #[test]
-    fn task_type_names() {
+    fn task_type_names_are_the_columns_values() {
         let got: Vec<_> = TaskType::ALL.iter().map(|t| t.as_str()).collect();
-        assert_eq!(
-            got,
-            [
-                "content",
-                "design",
-                "campaign",
-                "analysis",
-                "email",
-                "social_media",
-                "research",
-                "strategy",
-                "other"
-            ]
-        );
+        assert_eq!(got, crate::queue::TASK_TYPES);
     }
 
     #[test]
