@@ -336,7 +336,7 @@ def fact_probes(docs, values):
     problems = []
     expect = {
         "-api": ("api", API_PORT, "TASKFLEET_API_ADDR", {"livenessProbe": "/healthz", "readinessProbe": "/readyz", "startupProbe": "/healthz"}),
-        "-worker": ("worker", WORKER_METRICS_PORT, "TASKFLEET_METRICS_ADDR", {"livenessProbe": "/healthz", "readinessProbe": "/healthz", "startupProbe": "/healthz"}),
+        "-worker": ("worker", WORKER_METRICS_PORT, "TASKFLEET_METRICS_ADDR", {"livenessProbe": "/livez", "readinessProbe": "/readyz"}),
     }
     for suffix, (cname, port, addr_var, probes) in expect.items():
         dep = one(docs, "Deployment", suffix)
@@ -871,7 +871,7 @@ def run(args) -> int:
                      f"({', '.join(kinds)})", problems)
         report.check(f"fact [{name}]: worker terminationGracePeriodSeconds >= TASKFLEET_TASK_TIMEOUT_SECS + {MIN_DRAIN_MARGIN_SECS}s",
                      fact_grace_period(docs, values))
-        report.check(f"fact [{name}]: probes /healthz,/readyz on {API_PORT}; worker /healthz on {WORKER_METRICS_PORT}",
+        report.check(f"fact [{name}]: probes /healthz,/readyz on {API_PORT}; worker /livez,/readyz on {WORKER_METRICS_PORT}",
                      fact_probes(docs, values))
         report.check(f"fact [{name}]: secrets only via secretKeyRef; DATABASE_URL only from existingSecret or given value",
                      fact_secrets(docs, values, default_values))

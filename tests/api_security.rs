@@ -70,7 +70,8 @@ fn sign_with(alg: jsonwebtoken::Algorithm, sub: &str, workspaces: &[Uuid]) -> St
             sub: sub.to_owned(),
             workspaces: workspaces.to_vec(),
             exp: now + 3600,
-            iat: now,
+            iat: Some(now),
+            nbf: None,
         },
         &jsonwebtoken::EncodingKey::from_secret(common::api::JWT_SECRET.as_bytes()),
     )
@@ -191,6 +192,68 @@ async fn credentials_are_checked_before_the_body(pool: PgPool) {
         .send("GET", "/api/tasks/not-a-uuid", Auth::Raw("Bearer x"), None)
         .await;
     assert_error(&got, 401, "TASK_012");
+}
+
+#[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
+async fn token_times_are_honoured(pool: PgPool) {
+    // nbf and iat are checked, and a token lives at most TASKFLEET_JWT_MAX_TTL_SECS (24 h by
+    // default) from its iat, or from now when it has none (the contract requires only exp).
+    let t = tenants(pool).await;
+    let now = chrono::Utc::now().timestamp();
+    let day = 24 * 3600;
+    let cases = [
+        (
+            "nbf in a minute",
+            json!({"nbf": now + 60, "exp": now + 600}),
+            Some("not valid yet"),
+        ),
+        (
+            "iat in a minute",
+            json!({"iat": now + 60, "exp": now + 600}),
+            Some("issued in the future"),
+        ),
+        (
+            "25 h from iat",
+            json!({"iat": now - 10, "exp": now + day + 3600}),
+            Some("exceeds the maximum of 86400"),
+        ),
+        (
+            "no iat, exp in 2 days",
+            json!({"exp": now + 2 * day}),
+            Some("exceeds the maximum"),
+        ),
+        (
+            "old iat, still beyond",
+            json!({"iat": now - day, "exp": now + 60}),
+            Some("exceeds the maximum"),
+        ),
+        (
+            "nbf passed",
+            json!({"nbf": now - 5, "iat": now - 5, "exp": now + 600}),
+            None,
+        ),
+        ("no iat, exp in an hour", json!({"exp": now + 3600}), None),
+        ("exactly 24 h", json!({"iat": now, "exp": now + day}), None),
+    ];
+    for (label, times, refused) in cases {
+        let mut claims = json!({"sub": "alice", "workspaces": [t.a]});
+        claims
+            .as_object_mut()
+            .unwrap()
+            .extend(times.as_object().unwrap().clone());
+        let token = common::api::signed(&claims);
+        let got = t
+            .api
+            .get(&format!("/api/tasks/status?workspace_id={}", t.a), &token)
+            .await;
+        match refused {
+            Some(why) => {
+                let message = assert_error(&got, 401, "TASK_012");
+                assert!(message.contains(why), "{label}: {message}");
+            }
+            None => assert_eq!(got.0, 200, "{label}: {}", got.1),
+        }
+    }
 }
 
 #[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]

@@ -206,7 +206,7 @@ async fn failure_classes_follow_the_contract(pool: PgPool) {
         row.error_message
             .as_deref()
             .unwrap()
-            .starts_with("HTTP 400"),
+            .starts_with("TASK_015: agent refused the task: HTTP 400"),
         "{row:?}"
     );
     assert_eq!(bad_request.calls().len(), 1);
@@ -323,7 +323,7 @@ async fn an_agent_redirect_is_a_permanent_failure_and_is_not_followed(pool: PgPo
         row.error_message
             .as_deref()
             .unwrap()
-            .starts_with("HTTP 307"),
+            .starts_with("TASK_015: agent refused the task: HTTP 307"),
         "{row:?}"
     );
     assert_eq!(redirects.calls().len(), 1);

@@ -56,7 +56,7 @@ impl AppState {
         Ok(Self {
             registry_sync: Arc::new(RegistrySync::new(pool.clone())),
             pool,
-            verifier: TokenVerifier::new(jwt_secret),
+            verifier: TokenVerifier::new(jwt_secret, args.token_lifetime.jwt_max_ttl_secs),
             agents,
             pass,
             default_zone: exec.timezone.clone(),

@@ -29,7 +29,18 @@ pub async fn run(args: Args) -> Result<()> {
         );
     }
     args.api.exec.check_timezone()?;
-    let pool = db::connect(&url, 10).await?;
+    // Listen at once, database or not: requests answer 503 until it is there (3 s acquire
+    // timeout), /readyz says so, and a pod is never restarted for its database's outage.
+    let pool = db::lazy_pool(&url, 10, db::Acquire::Prompt)?;
     let state = AppState::new(pool, &args.api, &jwt)?;
-    api::serve(args.api.api_addr, state, crate::signal::shutdown()).await
+    let serve = api::serve(args.api.api_addr, state, crate::signal::shutdown());
+    // Logs while the database is away at start; a bad password or database name ends the process.
+    let database = async {
+        db::wait_for_database(&url, std::future::pending()).await?;
+        std::future::pending::<Result<()>>().await
+    };
+    tokio::select! {
+        served = serve => served,
+        failed = database => failed,
+    }
 }

@@ -341,7 +341,12 @@ async fn drive(
         args.workers, args.concurrency
     ));
 
-    let token = crate::auth::mint_api_token(&jwt_secret, "demo", &[workspace], 24 * 3600)?;
+    let token = crate::auth::mint_api_token(
+        &jwt_secret,
+        "demo",
+        &[workspace],
+        crate::auth::DEFAULT_MAX_TTL_SECS,
+    )?;
     let client = Client::new(api_addr, &token)?;
     let mut body = strategy;
     body["workspace_id"] = json!(workspace);
@@ -437,6 +442,9 @@ async fn start_api(
         exec: exec.clone(),
         api_addr: addr,
         jwt_secret: Some(jwt_secret.to_string()),
+        token_lifetime: crate::config::TokenLifetimeArgs {
+            jwt_max_ttl_secs: crate::auth::DEFAULT_MAX_TTL_SECS,
+        },
         limits: Default::default(),
     };
     let state = crate::api::AppState::new(pool.clone(), &api, jwt_secret)?;

@@ -170,7 +170,7 @@ impl Drop for TestApi {
     }
 }
 
-fn sign(secret: &str, claims: &ApiClaims) -> String {
+fn sign(secret: &str, claims: &impl serde::Serialize) -> String {
     jsonwebtoken::encode(
         &jsonwebtoken::Header::default(),
         claims,
@@ -185,13 +185,19 @@ fn claims(sub: &str, workspaces: &[Uuid], exp_in_secs: i64) -> ApiClaims {
         sub: sub.to_owned(),
         workspaces: workspaces.to_vec(),
         exp: now + exp_in_secs,
-        iat: now,
+        iat: Some(now),
+        nbf: None,
     }
 }
 
 /// A valid token for `sub`, member of `workspaces`, for an hour.
 pub fn token(sub: &str, workspaces: &[Uuid]) -> String {
     sign(JWT_SECRET, &claims(sub, workspaces, 3600))
+}
+
+/// Any claims, signed with the API's secret (HS256).
+pub fn signed(claims: &Value) -> String {
+    sign(JWT_SECRET, claims)
 }
 
 /// Signed with the right secret, but expired a minute ago.
