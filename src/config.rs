@@ -274,6 +274,11 @@ pub struct ApiArgs {
     #[command(flatten)]
     pub token_lifetime: TokenLifetimeArgs,
 
+    /// Password of the `taskfleet_api` login the API's tenant transactions use (the one
+    /// `taskfleet migrate` was given); unset where the server trusts the connection.
+    #[arg(long, env = "TASKFLEET_API_DB_PASSWORD", hide_env_values = true)]
+    pub api_db_password: Option<String>,
+
     #[command(flatten)]
     pub limits: LimitArgs,
 }

@@ -600,3 +600,52 @@ async fn health_readiness_and_metrics_need_no_token(pool: PgPool) {
         "/metrics: {text}"
     );
 }
+
+#[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
+async fn the_api_login_cannot_reset_role_into_more_rights(pool: PgPool) {
+    // The API's tenant transactions log in as taskfleet_api itself, not as the owner: a handler
+    // bug that runs RESET ROLE, or any statement outside the tenant scope, still meets the
+    // policies and the role's grants.
+    let db = TestDb::new(pool);
+    let a = db.workspace().await;
+    db.insert(&[new_task(a, "content-generator")]).await;
+    let state = common::api::state(&db);
+    let mut conn = state.tenant.acquire().await.unwrap();
+    sqlx::query("RESET ROLE").execute(&mut *conn).await.unwrap();
+    let (session, current): (String, String) =
+        sqlx::query_as("SELECT session_user::text, current_user::text")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+    assert_eq!(
+        (session.as_str(), current.as_str()),
+        ("taskfleet_api", "taskfleet_api")
+    );
+    let seen: i64 = sqlx::query_scalar("SELECT count(*) FROM autonomous_tasks")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    assert_eq!(seen, 0, "no workspaces set: the policies hide every row");
+    // Each of these needs a right the API role does not have.
+    for (sql, refusal) in [
+        ("SET ROLE postgres", "permission denied"),
+        ("DELETE FROM autonomous_tasks", "permission denied"),
+        (
+            "ALTER TABLE autonomous_tasks DISABLE ROW LEVEL SECURITY",
+            "must be owner",
+        ),
+        (
+            "SET row_security = off; SELECT count(*) FROM autonomous_tasks",
+            "row-level security",
+        ),
+        ("CREATE TABLE escape (id int)", "permission denied"),
+    ] {
+        let err = sqlx::raw_sql(sql)
+            .execute(&mut *conn)
+            .await
+            .expect_err(sql)
+            .to_string();
+        assert!(err.contains(refusal), "{sql}: {err}");
+    }
+    assert_eq!(db.count("SELECT count(*) FROM autonomous_tasks").await, 1);
+}

@@ -67,6 +67,25 @@ async fn migrate_twice_and_concurrently_gives_the_same_schema(pool: PgPool) {
     assert!(status.success());
     assert!(stdout.starts_with("schema is at migration"), "{stdout}");
     assert_eq!(schema(&db.pool).await, once);
+
+    // The API's tenant login: a role that can log in, with the password migrate was given (a
+    // cluster-wide role, so any value works here; the test server trusts loopback anyway).
+    let env = [
+        ("DATABASE_URL", db.url.as_str()),
+        ("TASKFLEET_API_DB_PASSWORD", "cli-test-api-db-password"),
+    ];
+    let (status, _, stderr) = run_cli(&["migrate"], &env);
+    assert!(status.success(), "{stderr}");
+    let (login, password): (bool, bool) = sqlx::query_as(
+        "SELECT rolcanlogin, rolpassword IS NOT NULL FROM pg_authid WHERE rolname = 'taskfleet_api'",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert!(
+        login && password,
+        "taskfleet_api login {login}, password {password}"
+    );
 }
 
 #[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]

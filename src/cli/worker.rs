@@ -31,7 +31,7 @@ pub async fn run(args: Args) -> Result<()> {
     }
     // A worker started before its database waits for it (with a log line per try) instead of
     // exiting; SIGTERM ends the wait.
-    if !db::wait_for_database(&url, crate::signal::shutdown()).await? {
+    if !db::wait_for_database(&db::connect_options(&url)?, crate::signal::shutdown()).await? {
         return Ok(());
     }
     let executor = Arc::new(HttpAgents::new(&secret, cfg.task_timeout, cfg.concurrency)?);

@@ -126,7 +126,7 @@ pub async fn check_ready(pool: &PgPool) -> Result<(), &'static str> {
 }
 
 /// The connection settings of `url`, with the session options every taskfleet connection uses.
-fn connect_options(url: &str) -> Result<PgConnectOptions> {
+pub fn connect_options(url: &str) -> Result<PgConnectOptions> {
     let options: PgConnectOptions = url
         .parse()
         .with_context(|| "DATABASE_URL is not a valid postgres:// URL".to_string())?;
@@ -159,7 +159,12 @@ async fn probe(options: &PgConnectOptions) -> Result<(), sqlx::Error> {
 const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
 
 fn target(options: &PgConnectOptions) -> String {
-    format!("{}:{}", options.get_host(), options.get_port())
+    format!(
+        "{}:{} as {}",
+        options.get_host(),
+        options.get_port(),
+        options.get_username()
+    )
 }
 
 /// How long a caller waits for a pooled connection before its statement fails as unavailable.
@@ -182,10 +187,15 @@ impl Acquire {
 
 /// A pool of at most `max` connections that opens them when first needed.
 pub fn lazy_pool(url: &str, max: u32, acquire: Acquire) -> Result<PgPool> {
-    Ok(PgPoolOptions::new()
+    Ok(lazy_pool_with(connect_options(url)?, max, acquire))
+}
+
+/// [`lazy_pool`] with settings already parsed (another login to the same database, say).
+pub fn lazy_pool_with(options: PgConnectOptions, max: u32, acquire: Acquire) -> PgPool {
+    PgPoolOptions::new()
         .max_connections(max)
         .acquire_timeout(acquire.timeout())
-        .connect_lazy_with(connect_options(url)?))
+        .connect_lazy_with(options)
 }
 
 /// Opens a pool of at most `max` connections and checks the database answers, so a wrong host
@@ -211,14 +221,16 @@ pub async fn connect(url: &str, max: u32) -> Result<PgPool> {
 /// out of connections, so a pod started before its database does not crash-loop. Errors a retry
 /// cannot fix (bad password, unknown database) end the wait at once. `Ok(false)` when `stop`
 /// resolved first (SIGTERM while waiting).
-pub async fn wait_for_database(url: &str, stop: impl Future<Output = ()>) -> Result<bool> {
-    let options = connect_options(url)?;
-    let target = target(&options);
+pub async fn wait_for_database(
+    options: &PgConnectOptions,
+    stop: impl Future<Output = ()>,
+) -> Result<bool> {
+    let target = target(options);
     let mut delay = Duration::from_millis(500);
     let mut waited = false;
     tokio::pin!(stop);
     loop {
-        match probe(&options).await {
+        match probe(options).await {
             Ok(()) => {
                 if waited {
                     tracing::info!(%target, "database reachable");
