@@ -5,7 +5,7 @@
 use sqlx::{PgConnection, Postgres, Transaction};
 use uuid::Uuid;
 
-use super::AppState;
+use super::state::AppState;
 use super::error::ApiError;
 use super::extract::Caller;
 use crate::codes::Code;
