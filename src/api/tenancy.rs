@@ -5,9 +5,9 @@
 use sqlx::{PgConnection, Postgres, Transaction};
 use uuid::Uuid;
 
-use super::state::AppState;
 use super::error::ApiError;
 use super::extract::Caller;
+use super::state::AppState;
 use crate::codes::Code;
 use crate::db::sql;
 use crate::queue::read::{self, TaskRecord};
