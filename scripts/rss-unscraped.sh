@@ -34,16 +34,19 @@ worker=$!
 pids+=($worker)
 
 q() { psql -qAt "$DATABASE_URL" -c "$1"; }
-# Enqueue in batches of 1,000 (the function's limit per call), all up front.
-batch=1000
-for ((done_ = 0; done_ < N; done_ += batch)); do
-  q "SELECT count(*) FROM taskfleet_add_tasks((SELECT jsonb_agg(jsonb_build_object(
-       'workspace_id', '$ws', 'task_description', 'rss ' || i, 'task_type', 'other',
-       'assigned_agent', 'general-executor')) FROM generate_series(1, $batch) i))" >/dev/null
-done
 rss() { awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$worker/status"; }
 echo "tasks completed	worker VmRSS MB"
 echo "0	$(rss)"
+# Enqueue in batches of 1,000 (the function's limit per call) while the worker runs them.
+batch=1000
+(
+  for ((done_ = 0; done_ < N; done_ += batch)); do
+    q "SELECT count(*) FROM taskfleet_add_tasks((SELECT jsonb_agg(jsonb_build_object(
+         'workspace_id', '$ws', 'task_description', 'rss ' || i, 'task_type', 'other',
+         'assigned_agent', 'general-executor')) FROM generate_series(1, $batch) i))" >/dev/null
+  done
+) &
+pids+=($!)
 step=$((N / 10))
 next=$step
 while ((next <= N)); do
