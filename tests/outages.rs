@@ -335,3 +335,48 @@ async fn three_workers_ride_out_a_fast_and_an_immediate_restart() {
         assert!(w.proc.alive(), "a worker exited:\n{}", w.log());
     }
 }
+
+#[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
+async fn terminating_every_worker_connection_again_and_again_loses_nothing(pool: PgPool) {
+    // pg_terminate_backend on every connection of two workers (pool, LISTEN, sweeps), five
+    // times mid-run: they reconnect, and every task completes once.
+    let db = TestDb::new(pool);
+    let agent = TestAgent::always(Reply::After(
+        Duration::from_millis(100),
+        Box::new(Reply::Ok(json!({"ok": true}))),
+    ))
+    .await;
+    db.register_agent(AGENT, &agent.url).await;
+    let mut workers = Vec::new();
+    for _ in 0..2 {
+        workers.push(WorkerProc::start(&db, &[("TASKFLEET_CONCURRENCY", "4")]).await);
+    }
+    let ids = insert_tasks(&db, 150).await;
+    for round in 1..=5 {
+        wait_until(
+            "tasks completed before the next round",
+            MINUTE,
+            async || completed(&db).await >= 20 * round,
+        )
+        .await;
+        let killed: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = current_database() AND application_name = 'taskfleet') k",
+        )
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+        assert!(
+            killed > 0,
+            "round {round}: no worker connection to terminate"
+        );
+    }
+    wait_until("every task completed", MINUTE, async || {
+        completed(&db).await == ids.len() as i64
+    })
+    .await;
+    assert_each_ran_once(&db, &agent, &ids).await;
+    for w in &mut workers {
+        assert!(w.proc.alive(), "{}", w.log());
+    }
+}
