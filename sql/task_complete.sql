@@ -1,6 +1,10 @@
 -- task_complete.sql: record successful attempts, a batch at a time.
 -- Fenced by the attempt token: a late result from a lost lease matches no task_queue row and
--- changes nothing, and `completed` is written once.
+-- changes nothing, and `completed` is written once. One exception, on purpose: a reclaim keeps
+-- the expired attempt's token until another attempt is claimed (task_requeue.sql), so a success
+-- held through a database outage longer than the lease is still recorded if nothing else has
+-- started the task (the reclaim's retry stays counted; the audit shows task.reclaimed, then
+-- task.executed).
 -- The task_queue rows are locked in id order first (like every batch write), then deleted; the
 -- task rows get a HOT update. One task.executed audit row per task, in the same statement.
 -- The caller runs task_unblock_dependents.sql next, in the same transaction but as a second

@@ -23,6 +23,7 @@ WITH f AS MATERIALIZED (
   WHERE q.id = ANY (ARRAY(SELECT id FROM locked))
     AND f.id = q.id
     AND q.attempt_token = f.token
+    AND q.locked_by IS NOT NULL  -- a reclaimed attempt's late failure changes nothing
   RETURNING q.id
 ), failed AS (
   UPDATE autonomous_tasks t

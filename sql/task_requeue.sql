@@ -17,15 +17,21 @@ WITH r AS MATERIALIZED (
   ORDER BY q.id
   FOR UPDATE
 ), unleased AS (
+  -- A reclaim keeps the expired attempt's token until a new claim replaces it: that attempt's
+  -- worker may only have lost the database for longer than its lease, and its late success is
+  -- then still the task's result (task_complete.sql matches it) if no other attempt has begun.
+  -- Only a leased row is requeued or failed (here and in task_fail.sql), so a late failure of a
+  -- reclaimed attempt, already counted by the reclaim, is not counted again.
   UPDATE task_queue q
   SET locked_by = NULL,
       lease_expires_at = NULL,
-      attempt_token = NULL,
+      attempt_token = CASE WHEN r.action = 'task.reclaimed' THEN q.attempt_token END,
       run_at = r.next_run_at
   FROM r
   WHERE q.id = ANY (ARRAY(SELECT id FROM locked))
     AND r.id = q.id
     AND q.attempt_token = r.token
+    AND q.locked_by IS NOT NULL
   RETURNING q.id
 ), moved AS (
   UPDATE autonomous_tasks t

@@ -380,3 +380,52 @@ async fn terminating_every_worker_connection_again_and_again_loses_nothing(pool:
         assert!(w.proc.alive(), "{}", w.log());
     }
 }
+
+#[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
+async fn a_success_held_through_an_outage_longer_than_its_lease_is_recorded(pool: PgPool) {
+    // The "down for 5 minutes", scaled down: worker A loses the database for longer
+    // than its 2 s lease while its agent call succeeds; worker B, which still reaches the
+    // database, reclaims the expired lease (a 10 s backoff keeps it from starting the task
+    // again at once). When A is back, its held success is the task's result: the agent ran once.
+    let db = TestDb::new(pool);
+    let agent = TestAgent::always(Reply::After(
+        Duration::from_millis(1000),
+        Box::new(Reply::Ok(json!({"held": true}))),
+    ))
+    .await;
+    db.register_agent(AGENT, &agent.url).await;
+    let proxy = DbProxy::new(&db);
+    proxy.up().await;
+    let mut a = WorkerProc::spawn(proxy.url(), &[("TASKFLEET_LEASE_SECS", "2")]);
+    a.proc.wait_ok(a.metrics, "/healthz", MINUTE).await;
+    let ids = insert_tasks(&db, 1).await;
+    agent.wait_called(ids[0], MINUTE).await;
+    proxy.down();
+    let _b = WorkerProc::start(
+        &db,
+        &[
+            ("TASKFLEET_LEASE_SECS", "2"),
+            ("TASKFLEET_BACKOFF_BASE_MS", "10000"),
+        ],
+    )
+    .await;
+    wait_until(
+        "the reaper reclaims the expired lease",
+        MINUTE,
+        async || {
+            db.audit_actions(ids[0])
+                .await
+                .contains(&"task.reclaimed".to_string())
+        },
+    )
+    .await;
+    proxy.up().await;
+    let row = db.wait_status(ids[0], "completed", MINUTE).await;
+    assert_eq!(row.output_data, Some(json!({"held": true})));
+    assert_eq!(agent.calls_for(ids[0]).len(), 1, "the agent ran once");
+    assert_eq!(
+        db.audit_actions(ids[0]).await,
+        ["task.reclaimed", "task.executed"]
+    );
+    db.assert_queue_consistent().await;
+}

@@ -177,6 +177,65 @@ async fn a_stale_attempt_token_changes_nothing(pool: PgPool) {
 }
 
 #[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
+async fn a_reclaimed_attempt_still_completes_until_another_attempt_is_claimed(pool: PgPool) {
+    // w1 lost the database for longer than its lease: the reaper reclaimed its task, but nobody
+    // has started it since. w1's held success is still the task's result; a late failure of
+    // that attempt is not (the reclaim already counted it), and neither is a heartbeat.
+    let db = TestDb::new(pool);
+    let ws = db.workspace().await;
+    let ids = db.insert(&[new_task(ws, "a"), new_task(ws, "a")]).await;
+    let attempts = db.claim_expired("w1", 2).await;
+    let report = reap(&db).await;
+    assert_eq!(report.requeued.len(), 2);
+    let (late_success, late_failure) = (&attempts[0], &attempts[1]);
+
+    assert!(
+        queue::heartbeat(&db.pool, "w1", &[late_success.lease()], LEASE)
+            .await
+            .unwrap()
+            .is_empty(),
+        "a reclaimed lease is not renewed"
+    );
+    let fail = queue::Failure {
+        lease: late_failure.lease(),
+        error: "late".into(),
+        action: taskfleet::audit::Action::Failed,
+        details: json!({}),
+    };
+    assert!(
+        queue::fail(&mut db.pool.acquire().await.unwrap(), "w1", &[fail])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let done = queue::complete(
+        &db.pool,
+        "w1",
+        &[(late_success.lease(), json!({"held": true}))],
+    )
+    .await
+    .unwrap();
+    assert_eq!(done, vec![late_success.id]);
+    let row = db.task(late_success.id).await;
+    assert_eq!(row.status, "completed");
+    assert_eq!(row.output_data, Some(json!({"held": true})));
+    assert_eq!(row.retry_count, 1, "the reclaim stays counted");
+    assert_eq!(
+        db.audit_actions(late_success.id).await,
+        ["task.reclaimed", "task.executed"]
+    );
+    // The other one is queued with its reclaim counted once, and runs as a new attempt.
+    let row = db.task(late_failure.id).await;
+    assert_eq!((row.status.as_str(), row.retry_count), ("queued", 1));
+    db.wait_ready(late_failure.id).await;
+    let next = claim(&db, "w2", 1).await.remove(0);
+    assert_eq!(next.id, late_failure.id);
+    assert_ne!(next.attempt_token, late_failure.attempt_token);
+    assert!(ids.contains(&next.id));
+    db.assert_queue_consistent().await;
+}
+
+#[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
 async fn reclaiming_the_last_retry_fails_the_task_with_task_005(pool: PgPool) {
     let db = TestDb::new(pool);
     let ws = db.workspace().await;
