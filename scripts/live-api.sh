@@ -3,7 +3,8 @@
 # database taskfleet_<tag>_<pid> on the local PostgreSQL, migrates it, starts `agents-sim` and
 # `taskfleet api` on free ports, registers the six standard agents, creates a workspace and
 # mints a token. It sets BASE (http://127.0.0.1:PORT), WS, TOKEN, DATABASE_URL, BIN and WORK
-# (logs); an EXIT trap stops the processes and drops the database.
+# (logs); an EXIT trap stops the processes and drops the database, and removes WORK unless
+# LIVE_KEEP is set.
 #   live_api_start TAG
 
 PG="${TASKFLEET_CI_PG:-postgres://postgres@127.0.0.1:5432}"
@@ -16,7 +17,11 @@ live_api_cleanup() {
   if [[ -n "${LIVE_DB:-}" ]]; then
     psql -q "$PG/postgres?sslmode=disable" -c "DROP DATABASE IF EXISTS $LIVE_DB WITH (FORCE)" >/dev/null 2>&1 || true
   fi
-  [[ -n "${WORK:-}" ]] && rm -rf "$WORK"
+  if [[ -n "${LIVE_KEEP:-}" ]]; then
+    echo "kept the logs and reports in $WORK (LIVE_KEEP is set)" >&2
+  elif [[ -n "${WORK:-}" ]]; then
+    rm -rf "$WORK"
+  fi
 }
 
 live_api_start() {

@@ -22,25 +22,45 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 CACHE="${TASKFLEET_CI_CACHE:-${HOME:-/tmp}/.cache/taskfleet-ci}"
 ST_PKG="schemathesis==4.32.5"
 VENV="$CACHE/schemathesis-venv"
-PYTHON="${PYTHON:-python3}"
 CHECKS="not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"
 SEED="${SCHEMATHESIS_SEED:-20261202}"
-MAX_EXAMPLES="${SCHEMATHESIS_MAX_EXAMPLES:-40}"
+MAX_EXAMPLES="${SCHEMATHESIS_MAX_EXAMPLES:-80}"
 
 die() { echo "FAIL $*" >&2; exit 2; }
 export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1
 
+# Python 3.12 or later when one is installed: under CPython 3.11.7, Hypothesis (which
+# schemathesis generates data with) hits "SystemError: AST constructor recursion depth mismatch"
+# while describing the strategies of recursive schemas (the any-JSON `target` of a KPI), which
+# aborts the coverage phase of POST /api/strategies; 3.12 runs it clean. $PYTHON overrides.
+pick_python() {
+  local candidate
+  for candidate in "${PYTHON:-}" python3.13 python3.12 \
+      "$(pyenv root 2>/dev/null)"/versions/3.1[2-9]*/bin/python3 python3; do
+    [[ -n "$candidate" ]] || continue
+    if [[ -n "${PYTHON:-}" && "$candidate" == "$PYTHON" ]] \
+       || "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then
+      echo "$candidate"
+      return
+    fi
+  done
+  echo "setup: warning: no Python 3.12+ found; CPython 3.11 may abort the coverage phase" >&2
+  echo python3
+}
+
 install_venv() {
-  local marker="$VENV/.taskfleet-ci-reqs"
-  if [[ -x "$VENV/bin/schemathesis" && -f "$marker" && "$(cat "$marker")" == "$ST_PKG" ]]; then
+  local marker="$VENV/.taskfleet-ci-reqs" python want
+  python="$(pick_python)"
+  want="$ST_PKG $("$python" --version 2>&1)"
+  if [[ -x "$VENV/bin/schemathesis" && -f "$marker" && "$(cat "$marker")" == "$want" ]]; then
     return 0
   fi
-  echo "setup: creating venv with $ST_PKG"
+  echo "setup: creating venv with $want"
   rm -rf "$VENV"
-  "$PYTHON" -m venv "$VENV" >/dev/null 2>&1 || die "setup: '$PYTHON -m venv' failed (install python3-venv)"
+  "$python" -m venv "$VENV" >/dev/null 2>&1 || die "setup: '$python -m venv' failed (install python3-venv)"
   "$VENV/bin/pip" install --quiet "$ST_PKG" >"$CACHE/schemathesis-pip.log" 2>&1 \
     || die "setup: could not install $ST_PKG from PyPI: $(tail -n1 "$CACHE/schemathesis-pip.log")"
-  echo "$ST_PKG" >"$marker"
+  echo "$want" >"$marker"
 }
 
 mkdir -p "$CACHE"
@@ -56,11 +76,11 @@ sid=$(post /api/strategies "{\"workspace_id\":\"$WS\",\"name\":\"fuzz\",
   \"campaign_calendar\":{\"phases\":[{\"phase_name\":\"One\",\"key_activities\":[\"Write launch blog post\",\"Send email drip\"]},
                                     {\"phase_name\":\"Two\",\"key_activities\":[\"Launch ad campaign\"]}]},
   \"content_pillars\":[{\"name\":\"Education\",\"percentage_allocation\":40}],\"kpis\":[{\"metric_name\":\"MQLs\",\"target\":100}]}" \
-  | "$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["strategy_id"])')
+  | python3 -c 'import json,sys; print(json.load(sys.stdin)["strategy_id"])')
 tasks=$(post /api/tasks/decompose "{\"strategy_id\":\"$sid\",\"workspace_id\":\"$WS\"}" \
-  | "$PYTHON" -c 'import json,sys; print(",".join(t["id"] for t in json.load(sys.stdin)["tasks"]))')
+  | python3 -c 'import json,sys; print(",".join(t["id"] for t in json.load(sys.stdin)["tasks"]))')
 own=$(post /api/tasks "{\"workspace_id\":\"$WS\",\"task_description\":\"fuzz seed\",\"task_type\":\"research\",\"assigned_agent\":\"general-executor\"}" \
-  | "$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["task"]["id"])')
+  | python3 -c 'import json,sys; print(json.load(sys.stdin)["task"]["id"])')
 post "/api/tasks/${tasks%%,*}/cancel" '{"reason":"seed"}' >/dev/null
 
 echo "== schemathesis $ST_PKG: all operations, seed $SEED, at most $MAX_EXAMPLES examples each; checks $CHECKS"

@@ -25,7 +25,8 @@ pub struct CreateStrategy {
     /// A contact of that workspace.
     #[serde(default)]
     contact_id: Option<Uuid>,
-    /// Not empty.
+    /// Not empty or blank.
+    #[schema(min_length = 1, pattern = "\\S")]
     name: String,
     campaign_calendar: Calendar,
     /// One task each: `Create content for <name> pillar`, content-generator, priority

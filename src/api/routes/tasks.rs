@@ -32,7 +32,8 @@ const MAX_DEPENDENCIES: usize = 1000;
 pub struct CreateTask {
     /// A workspace the token is a member of.
     workspace_id: Uuid,
-    /// Not empty.
+    /// Not empty or blank.
+    #[schema(min_length = 1, pattern = "\\S")]
     task_description: String,
     #[schema(value_type = TaskTypeName)]
     task_type: String,
