@@ -129,7 +129,8 @@ internal error (500) or database unreachable (503).";
 /// and `docs/openapi.json` holds. Built once; it is the same for the life of the binary.
 pub fn json() -> &'static str {
     static DOC: LazyLock<String> = LazyLock::new(|| {
-        // Through serde_json::Value, whose maps sort their keys: a stable, diffable file.
+        // Through serde_json::Value, whose maps sort their keys: a stable, diffable file. It
+        // cannot fail (every map key is a string); tests/openapi.rs builds it on every run.
         let value = serde_json::to_value(ApiDoc::openapi()).expect("the document serializes");
         let mut text = serde_json::to_string_pretty(&value).expect("the document serializes");
         text.push('\n');
