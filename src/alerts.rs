@@ -56,7 +56,7 @@ pub struct Evaluated {
 }
 
 /// An alert as `GET /api/metrics/orchestrator` shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Alert {
     pub name: String,
     pub value: f64,

@@ -254,3 +254,21 @@ async fn text_postgres_cannot_store_answers_400_task_010_not_500(pool: PgPool) {
     }
     assert!(wrong.is_empty(), "want 400 TASK_010:\n{}", wrong.join("\n"));
 }
+
+#[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
+async fn numbers_at_the_edge_of_f64_come_back_from_postgres_unchanged(pool: PgPool) {
+    // Found by schemathesis: Postgres prints a jsonb number as its exact decimal (-1.79e308 as
+    // 309 digits), which serde_json's default parser read back as out of range: the task was
+    // stored, then every read of it answered 500.
+    let c = ApiCtx::new(pool).await;
+    let input = json!({"min": f64::MIN, "max": f64::MAX, "tiny": 5e-324, "third": 1.0 / 3.0,
+                       "big": 1e300, "nested": [[-1.7976931348623157e308]]});
+    let task = with(&c.task_body(), "input_data", Some(input.clone()));
+    let (status, created) = c.api.post("/api/tasks", &c.token, task).await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["task"]["input_data"], input);
+    let id = created["task"]["id"].as_str().unwrap();
+    let (status, read) = c.api.get(&format!("/api/tasks/{id}"), &c.token).await;
+    assert_eq!(status, 200, "{read}");
+    assert_eq!(read["task"]["input_data"], input);
+}

@@ -8,7 +8,8 @@
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::codes::Code;
 use crate::queue;
@@ -105,9 +106,35 @@ impl ApiError {
     }
 }
 
+/// The body of every error answer; also its schema in the OpenAPI document, so the two cannot
+/// drift.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"success": false, "error": {"code": "TASK_003", "message": "task 0190f7c2-0000-7000-8000-000000000000 not found"}}))]
+pub struct ErrorEnvelope {
+    /// Always `false`.
+    success: bool,
+    error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// `TASK_001`..`TASK_015` (README "Error codes"), or `TASK_000` for an internal error or
+    /// an unreachable database. Each response of the document names the codes it can carry.
+    #[schema(pattern = "^TASK_0[0-9]{2}$")]
+    code: String,
+    /// What went wrong, for people: names the field, the id or the limit.
+    message: String,
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = json!({"success": false, "error": {"code": self.code, "message": self.message}});
+        let body = ErrorEnvelope {
+            success: false,
+            error: ErrorDetail {
+                code: self.code.to_owned(),
+                message: self.message,
+            },
+        };
         let mut response = (self.status, Json(body)).into_response();
         if self.status == StatusCode::SERVICE_UNAVAILABLE {
             // Outages here last seconds (a restart, a failover), not minutes.

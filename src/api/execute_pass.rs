@@ -15,7 +15,7 @@ use crate::queue::{ClaimFilter, read};
 use crate::worker::pass::{self, LogEntry};
 
 /// The specification's `ExecuteQueueResult`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ExecuteResult {
     success: bool,
     tasks_executed: usize,

@@ -9,10 +9,12 @@
 //!   [`execute_pass`], never each other.
 //! * [`store`]: the API's reads and writes outside the task queue (strategies, contacts, audit).
 //! * [`execute_pass`]: one bounded execute pass, for `POST /api/tasks/execute` and `auto_execute`.
+//! * [`openapi`]: the OpenAPI document of all of the above, served at `/api/openapi.json`.
 
 pub mod error;
 pub mod execute_pass;
 pub mod extract;
+pub mod openapi;
 pub mod routes;
 pub mod state;
 pub mod store;

@@ -75,6 +75,9 @@ enum Command {
         after_help = "Example:\n  TOKEN=$(taskfleet token --sub alice --workspace \"$WS\" --ttl-secs 600)"
     )]
     Token(token::Args),
+    /// Print the API's OpenAPI 3.1 document (what GET /api/openapi.json serves).
+    #[command(after_help = "Example:\n  taskfleet openapi > docs/openapi.json")]
+    Openapi,
 }
 
 /// Parses the command line. Help and version print and exit 0; a bad flag prints clap's first
@@ -134,6 +137,10 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Workspaces(cmd) => workspaces::run(cmd).await,
         Command::Tasks(cmd) => tasks::run(cmd).await,
         Command::Token(args) => token::run(args),
+        Command::Openapi => {
+            print!("{}", crate::api::openapi::json());
+            Ok(())
+        }
     }
 }
 

@@ -42,7 +42,7 @@ pub use insert::{NewTask, insert};
 pub use lifecycle::{cancel, cancel_dependents, retry};
 pub use reclaim::reclaim_expired;
 pub use settle::{AttemptEnd, Outcome, Rules, hold, settle};
-pub use task::{AttemptView, ClaimFilter, ClaimedTask, Lease, Status, TASK_TYPES};
+pub use task::{AttemptView, ClaimFilter, ClaimedTask, Lease, Status, TASK_TYPES, TaskTypeName};
 pub use transition::{Failure, Requeue, Transition};
 
 /// Channel that wakes idle workers (NOTIFY from insert, unblock and requeue statements).

@@ -13,20 +13,31 @@ use crate::db::sql;
 
 /// A task as clients see it: every column of the specification plus the queue's public ones
 /// (the attempt token stays private: it is the fencing secret of the running attempt).
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct TaskRecord {
     pub id: Uuid,
     pub workspace_id: Uuid,
     pub contact_id: Option<Uuid>,
     pub strategy_id: Option<Uuid>,
     pub task_description: String,
+    /// One of the nine task types.
+    #[schema(value_type = super::task::TaskTypeName)]
     pub task_type: String,
     pub assigned_agent: String,
+    /// 1 (lowest) to 10; 9 and 10 are urgent (they ignore the time-of-day rules).
+    #[schema(minimum = 1, maximum = 10)]
     pub priority: i32,
     pub status: Status,
+    /// Tasks that must be `completed` before this one is ready.
     pub depends_on: Vec<Uuid>,
+    #[schema(value_type = Object)]
     pub input_data: Json<Value>,
+    /// The agent's 2xx JSON answer; null until the task completes.
+    #[schema(value_type = Option<Value>)]
     pub output_data: Option<Json<Value>>,
+    /// Why the last attempt failed or the task was cancelled, starting with its code (TASK_004
+    /// agent unavailable, TASK_005 max retries exceeded, TASK_006 upstream failed, TASK_008
+    /// timeout, TASK_014 unusable agent output).
     pub error_message: Option<String>,
     pub started_at: Option<DateTime<Utc>>,
     pub completed_at: Option<DateTime<Utc>>,
@@ -97,7 +108,8 @@ pub struct StatusRow {
     pub dependencies_met: bool,
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+/// Counts by status of the tasks the filters select.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct StatusSummary {
     pub total: i64,
     pub queued: i64,
@@ -163,7 +175,7 @@ pub async fn queued_count(db: &mut PgConnection, workspace_id: Uuid) -> Result<i
 
 /// The specification's `OrchestratorMetrics`, plus counts, success rate, retries, ready depth
 /// and the oldest ready task's age.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct OrchestratorMetrics {
     pub tasks_created_today: i64,
     pub tasks_executed_today: i64,
@@ -179,6 +191,7 @@ pub struct OrchestratorMetrics {
     pub cancelled: i64,
     pub total_retries: i64,
     pub success_rate: Option<f64>,
+    #[schema(value_type = Object)]
     pub agents_utilization: Json<Value>,
 }
 

@@ -23,8 +23,35 @@ pub const TASK_TYPES: &[&str] = &[
     "other",
 ];
 
+/// The OpenAPI schema of a `task_type` value (the API keeps the field a `String` so an unknown
+/// type is its own error, 422 TASK_007, not a generic 400): one of [`TASK_TYPES`].
+pub struct TaskTypeName;
+
+impl utoipa::PartialSchema for TaskTypeName {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .enum_values(Some(TASK_TYPES.iter().copied()))
+            .description(Some(
+                "One of the specification's nine task types; any other value answers 422 TASK_007.",
+            ))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for TaskTypeName {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "TaskType".into()
+    }
+}
+
 /// `autonomous_tasks.status` (a text column with a CHECK, so DBAs read plain words).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+///
+/// A task's status: `queued` (waiting for its dependencies, its `next_run_at` or a worker),
+/// `in_progress` (claimed, its agent being called), `completed`, `failed` (a permanent failure,
+/// or retries exhausted: TASK_005), `cancelled` (by hand, or because an upstream task failed or
+/// was cancelled: TASK_006).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Queued,

@@ -18,7 +18,7 @@ use crate::queue::{
 };
 
 /// The specification's `ExecutionLogEntry`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct LogEntry {
     pub task_id: Uuid,
     /// `completed`, or `failed` for any attempt that did not complete (it may be retried).

@@ -7,10 +7,11 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::tasks::escalated_at_creation;
-use crate::api::error::{ApiError, ApiResult};
+use crate::api::error::{ApiError, ApiResult, ErrorEnvelope};
 use crate::api::execute_pass;
 use crate::api::extract::{Caller, StrictJson};
 use crate::api::state::AppState;
@@ -23,28 +24,34 @@ use crate::queue::read::{self, TaskRecord};
 use crate::queue::{self, ClaimFilter, NewTask};
 use crate::schedule::deadline;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DecomposeRequest {
     strategy_id: Uuid,
+    /// The strategy's workspace.
     workspace_id: Uuid,
+    /// Also run one execute pass (up to 5 ready tasks of the workspace) before answering.
     #[serde(default)]
     auto_execute: bool,
 }
 
 /// The specification's `DecomposeStrategyResult`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct DecomposeResult {
     success: bool,
+    /// 0 when the strategy was decomposed before (its existing tasks are returned).
     tasks_created: usize,
+    /// In plan order: key activities phase by phase, then pillars, then KPIs.
     tasks: Vec<TaskRecord>,
     execution_plan: ExecutionPlan,
-    /// The execute pass run because of `auto_execute`.
+    /// With `auto_execute`: the pass's `ExecuteResult`, or the error envelope of a pass that
+    /// could not run (the tasks stay queued for the workers either way).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     execution: Option<serde_json::Value>,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 struct ExecutionPlan {
     total_tasks: usize,
     phases: Vec<PlanPhase>,
@@ -53,14 +60,31 @@ struct ExecutionPlan {
     estimated_duration_days: i64,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 struct PlanPhase {
     phase_name: String,
     tasks: Vec<Uuid>,
+    /// The previous phase's activity tasks, which every task of this phase waits for.
     dependencies: Vec<Uuid>,
+    /// The phase's `duration_days` (default 30).
     estimated_days: i64,
 }
 
+/// Turns a strategy into its task DAG (README "Decomposition"). A strategy decomposed before
+/// answers 200 with its existing tasks; nothing is duplicated.
+#[utoipa::path(post, path = "/api/tasks/decompose", operation_id = "decompose_strategy", tag = "tasks",
+    request_body = DecomposeRequest,
+    responses(
+        (status = 201, description = "Decomposed: the tasks are queued.", body = DecomposeResult),
+        (status = 200, description = "Decomposed before: its existing tasks and recorded plan.", body = DecomposeResult),
+        (status = 400, description = "TASK_010: invalid request (malformed JSON, a body that is not an object, a field of the wrong type, a missing, unknown or duplicate field, a bad UUID).", body = ErrorEnvelope),
+        (status = 401, description = "TASK_012: missing or invalid bearer token.", body = ErrorEnvelope),
+        (status = 404, description = "TASK_013: workspace not found, or the token is not a member of it. TASK_001: strategy not found in that workspace.", body = ErrorEnvelope),
+        (status = 413, description = "TASK_010: body over 1 MiB.", body = ErrorEnvelope),
+        (status = 422, description = "TASK_002: the strategy cannot be decomposed (no phases, no activities, a limit exceeded).", body = ErrorEnvelope),
+        (status = 500, description = "TASK_000: internal error (the cause is in the API log).", body = ErrorEnvelope),
+    ),
+    security(("bearer" = [])))]
 pub async fn decompose(
     State(s): State<AppState>,
     caller: Caller,

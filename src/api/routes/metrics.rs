@@ -5,31 +5,47 @@
 use axum::Json;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::alerts::{self, Alert};
-use crate::api::error::ApiResult;
+use crate::api::error::{ApiResult, ErrorEnvelope};
 use crate::api::extract::{ApiQuery, Caller};
 use crate::api::state::AppState;
 use crate::api::tenancy;
 use crate::queue::read::{self, OrchestratorMetrics};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct MetricsQuery {
+    /// A workspace the token is a member of.
     workspace_id: Uuid,
 }
 
-#[derive(Debug, Serialize)]
+/// The specification's `OrchestratorMetrics` (flattened in), with the workspace's alerts.
+#[derive(Debug, Serialize, ToSchema)]
 pub struct MetricsResult {
     success: bool,
     workspace_id: Uuid,
+    /// The zone "today" is counted in: the workspace's, else `TASKFLEET_TIMEZONE`.
     timezone: String,
     #[serde(flatten)]
     metrics: OrchestratorMetrics,
+    /// `queue_depth`, `failure_rate` and `slow_execution` (thresholds: `TASKFLEET_ALERT_*`).
     alerts: Vec<Alert>,
 }
 
+#[utoipa::path(get, path = "/api/metrics/orchestrator", operation_id = "orchestrator_metrics", tag = "metrics",
+    params(MetricsQuery),
+    responses(
+        (status = 200, description = "The workspace's metrics and alerts.", body = MetricsResult),
+        (status = 400, description = "TASK_010: invalid query (workspace_id missing or not a UUID, an unknown parameter, a NUL character).", body = ErrorEnvelope),
+        (status = 401, description = "TASK_012: missing or invalid bearer token.", body = ErrorEnvelope),
+        (status = 404, description = "TASK_013: workspace not found, or the token is not a member of it.", body = ErrorEnvelope),
+        (status = 500, description = "TASK_000: internal error (the cause is in the API log).", body = ErrorEnvelope),
+    ),
+    security(("bearer" = [])))]
 pub async fn orchestrator(
     State(s): State<AppState>,
     caller: Caller,

@@ -9,34 +9,45 @@ use axum::Json;
 use axum::extract::State;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::api::error::{ApiError, ApiResult};
+use crate::api::error::{ApiError, ApiResult, ErrorEnvelope};
 use crate::api::extract::{ApiQuery, Caller};
 use crate::api::state::AppState;
 use crate::api::tenancy;
 use crate::queue::Status;
 use crate::queue::read::{self, StatusFilter, StatusSummary};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct StatusQuery {
+    /// A workspace the token is a member of.
     workspace_id: Uuid,
+    /// Only this task (404 TASK_003 when it is not in the workspace).
     task_id: Option<Uuid>,
+    /// Only tasks in this status.
+    #[param(value_type = Option<Status>)]
     status: Option<String>,
+    /// Only tasks assigned to this agent.
     assigned_agent: Option<String>,
+    /// Page size: 1 to 1000, default 100.
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
     cursor: Option<Uuid>,
 }
 
 /// The specification's `TaskStatus`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct TaskStatus {
     id: Uuid,
     description: String,
     status: Status,
     priority: i32,
     assigned_agent: String,
+    /// 0 (queued, failed, cancelled), 50 (in progress) or 100 (completed).
     progress_percentage: u8,
     #[serde(skip_serializing_if = "Option::is_none")]
     error_message: Option<String>,
@@ -48,7 +59,7 @@ struct TaskStatus {
 }
 
 /// The specification's `TaskStatusResult`, plus the paging cursor.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct StatusResult {
     success: bool,
     tasks: Vec<TaskStatus>,
@@ -58,6 +69,17 @@ pub struct StatusResult {
     next_cursor: Option<Uuid>,
 }
 
+/// A workspace's tasks, newest last, a page at a time, with counts by status.
+#[utoipa::path(get, path = "/api/tasks/status", operation_id = "task_status", tag = "tasks",
+    params(StatusQuery),
+    responses(
+        (status = 200, description = "One page of tasks and the summary of all that match.", body = StatusResult),
+        (status = 400, description = "TASK_010: invalid query (workspace_id missing, a bad UUID, an unknown status or parameter, limit outside 1..1000, a cursor that is not a task of the workspace, a NUL character).", body = ErrorEnvelope),
+        (status = 401, description = "TASK_012: missing or invalid bearer token.", body = ErrorEnvelope),
+        (status = 404, description = "TASK_013: workspace not found, or the token is not a member of it. TASK_003: task_id is not a task of the workspace.", body = ErrorEnvelope),
+        (status = 500, description = "TASK_000: internal error (the cause is in the API log).", body = ErrorEnvelope),
+    ),
+    security(("bearer" = [])))]
 pub async fn status(
     State(s): State<AppState>,
     caller: Caller,

@@ -8,48 +8,88 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::agents::name as agent_name;
-use crate::api::error::{ApiError, ApiResult};
+use crate::api::error::{ApiError, ApiResult, ErrorEnvelope};
 use crate::api::extract::{Caller, IdPath, StrictJson};
 use crate::api::state::AppState;
 use crate::api::{store, tenancy};
 use crate::audit::{self, Action};
 use crate::codes::Code;
-use crate::queue::read;
-use crate::queue::{self, NewTask, Status, TASK_TYPES};
+use crate::queue::read::{self, TaskRecord};
+use crate::queue::{self, NewTask, Status, TASK_TYPES, TaskTypeName};
 use crate::schedule::deadline;
 
 /// More dependencies than this on one task is almost certainly a client bug.
 const MAX_DEPENDENCIES: usize = 1000;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateTask {
+    /// A workspace the token is a member of.
     workspace_id: Uuid,
+    /// Not empty or blank.
+    #[schema(min_length = 1, pattern = "\\S")]
     task_description: String,
+    #[schema(value_type = TaskTypeName)]
     task_type: String,
+    /// The agent to POST the task to: `[a-z0-9][a-z0-9-]*`, at most 64 characters (422
+    /// TASK_010 otherwise). It need not be registered yet: at execution time an unknown or
+    /// disabled agent is TASK_004 and the task stays queued.
+    #[schema(pattern = "^[a-z0-9][a-z0-9-]*$", max_length = 64)]
     assigned_agent: String,
+    /// 1 (lowest) to 10, default 5; 9 and 10 are urgent and ignore the time-of-day rules.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 10)]
     priority: Option<i32>,
+    /// Tasks of the same workspace (422 TASK_011 otherwise) that must complete first; at most
+    /// 1000. A failed or cancelled one answers 409 TASK_006.
     #[serde(default)]
     depends_on: Option<Vec<Uuid>>,
+    /// A JSON object, sent to the agent as `input` (default `{}`).
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     input_data: Option<Value>,
+    /// Retries after a transient failure (timeout, connection error, 408, 429, 5xx): 0 to
+    /// 100, default 3. Other 4xx answers fail the task at once.
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 100)]
     max_retries: Option<i32>,
+    /// RFC 3339, not in the past; within 48 hours the priority is raised to 9 or more.
     #[serde(default)]
     deadline: Option<DateTime<Utc>>,
 }
 
+/// One task, as `POST /api/tasks` and `GET /api/tasks/{id}` answer it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TaskEnvelope {
+    success: bool,
+    task: TaskRecord,
+}
+
+/// Queues one task.
+#[utoipa::path(post, path = "/api/tasks", operation_id = "create_task", tag = "tasks",
+    request_body = CreateTask,
+    responses(
+        (status = 201, description = "Queued.", body = TaskEnvelope),
+        (status = 400, description = "TASK_010: invalid request (malformed JSON, a body that is not an object, a field of the wrong type, a missing, unknown or duplicate field, a NUL character, an empty description, priority outside 1..10, max_retries outside 0..100, input_data not an object, a deadline in the past, over 1000 dependencies).", body = ErrorEnvelope),
+        (status = 401, description = "TASK_012: missing or invalid bearer token.", body = ErrorEnvelope),
+        (status = 404, description = "TASK_013: workspace not found, or the token is not a member of it.", body = ErrorEnvelope),
+        (status = 409, description = "TASK_006: a dependency is failed or cancelled and can never complete (retry it first).", body = ErrorEnvelope),
+        (status = 413, description = "TASK_010: body over 1 MiB.", body = ErrorEnvelope),
+        (status = 422, description = "TASK_007: unknown task_type. TASK_011: depends_on names a task not in this workspace. TASK_010: assigned_agent breaks its naming rule.", body = ErrorEnvelope),
+        (status = 500, description = "TASK_000: internal error (the cause is in the API log).", body = ErrorEnvelope),
+    ),
+    security(("bearer" = [])))]
 pub async fn create(
     State(s): State<AppState>,
     caller: Caller,
     StrictJson(body): StrictJson<CreateTask>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<TaskEnvelope>)> {
     let (task, requested_priority) = validate(body, s.pass.clock.now())?;
     let mut tx = tenancy::begin(&s, &caller).await?;
     tenancy::workspace(&mut tx, &caller, task.workspace_id).await?;
@@ -71,19 +111,36 @@ pub async fn create(
         .ok_or_else(|| ApiError::internal("inserted task not found"))?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({"success": true, "task": row})),
+        Json(TaskEnvelope {
+            success: true,
+            task: row,
+        }),
     ))
 }
 
+/// The full row of one task.
+#[utoipa::path(get, path = "/api/tasks/{id}", operation_id = "get_task", tag = "tasks",
+    params(("id" = Uuid, Path, description = "The task's id.")),
+    responses(
+        (status = 200, description = "The task.", body = TaskEnvelope),
+        (status = 400, description = "TASK_010: the id is not a UUID.", body = ErrorEnvelope),
+        (status = 401, description = "TASK_012: missing or invalid bearer token.", body = ErrorEnvelope),
+        (status = 404, description = "TASK_003: task not found, or not in a workspace of the token.", body = ErrorEnvelope),
+        (status = 500, description = "TASK_000: internal error (the cause is in the API log).", body = ErrorEnvelope),
+    ),
+    security(("bearer" = [])))]
 pub async fn get(
     State(s): State<AppState>,
     caller: Caller,
     IdPath(id): IdPath,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<TaskEnvelope>> {
     let mut tx = tenancy::begin(&s, &caller).await?;
-    let row = tenancy::task(&mut tx, &caller, id).await?;
+    let task = tenancy::task(&mut tx, &caller, id).await?;
     tx.commit().await?;
-    Ok(Json(json!({"success": true, "task": row})))
+    Ok(Json(TaskEnvelope {
+        success: true,
+        task,
+    }))
 }
 
 /// The `task.escalated` row of a task created with its priority raised for its deadline (the
