@@ -9,6 +9,7 @@
 //!   [`execute_pass`], never each other.
 //! * [`store`]: the API's reads and writes outside the task queue (strategies, contacts, audit).
 //! * [`execute_pass`]: one bounded execute pass, for `POST /api/tasks/execute` and `auto_execute`.
+//! * [`ui`]: the operator dashboard's embedded assets at `/ui/`.
 
 pub mod error;
 pub mod execute_pass;
@@ -17,6 +18,7 @@ pub mod routes;
 pub mod state;
 pub mod store;
 pub mod tenancy;
+pub mod ui;
 mod unique_keys;
 
 pub use state::AppState;

@@ -240,6 +240,10 @@ impl Finished {
         say(&format!(
             "\nThe API keeps running on http://{api_addr}. Try:\n\n  curl -s -H 'Authorization: Bearer {token}' \\\n    'http://{api_addr}/api/tasks/status?workspace_id={workspace}&limit=5'\n"
         ));
+        // The token rides in the fragment, which the browser keeps to itself (README "Dashboard").
+        say(&format!(
+            "Or watch it in a browser (the dashboard):\n\n  http://{api_addr}/ui/?workspace={workspace}#token={token}\n"
+        ));
         say(&format!("  database    {}", redact_password(scratch.url())));
         say(&format!("  JWT secret  {jwt_secret}"));
         say(&format!(
