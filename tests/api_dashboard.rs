@@ -25,7 +25,11 @@ async fn ui_assets_are_served_without_a_token_with_types_and_a_strict_csp(pool: 
     let c = ApiCtx::new(pool).await;
     let client = raw_client();
 
-    let r = client.get(format!("{}/ui", c.api.base)).send().await.unwrap();
+    let r = client
+        .get(format!("{}/ui", c.api.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 308);
     assert_eq!(r.headers()["location"], "/ui/");
 
@@ -65,7 +69,10 @@ async fn ui_assets_are_served_without_a_token_with_types_and_a_strict_csp(pool: 
     // Unknown assets are the API's 404 envelope; the dashboard's data routes still need a token.
     let got = c.api.send("GET", "/ui/nope.js", Auth::None, None).await;
     assert_error(&got, 404, "TASK_010");
-    let got = c.api.send("GET", "/ui/../Cargo.toml", Auth::None, None).await;
+    let got = c
+        .api
+        .send("GET", "/ui/../Cargo.toml", Auth::None, None)
+        .await;
     assert_eq!(got.0, 404, "{got:?}");
     let got = c
         .api
@@ -88,7 +95,10 @@ fn the_page_has_no_inline_script_or_style_and_no_html_sinks() {
         let head = tag.split('>').next().unwrap();
         assert!(head.contains("src="), "inline <script{head}>");
         assert!(
-            tag.split("</script>").next().unwrap().trim_start_matches(|c| c != '>')[1..]
+            tag.split("</script>")
+                .next()
+                .unwrap()
+                .trim_start_matches(|c| c != '>')[1..]
                 .trim()
                 .is_empty(),
             "a script with a body"
@@ -102,7 +112,13 @@ fn the_page_has_no_inline_script_or_style_and_no_html_sinks() {
         if path.extension().is_some_and(|e| e == "js") {
             let js = std::fs::read_to_string(&path).unwrap();
             // Data goes into the page as text nodes only; styles by class only (CSP).
-            for sink in ["innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("] {
+            for sink in [
+                "innerHTML",
+                "outerHTML",
+                "insertAdjacentHTML",
+                "document.write",
+                "eval(",
+            ] {
                 assert!(!js.contains(sink), "{} uses {sink}", path.display());
             }
             assert!(
@@ -121,7 +137,11 @@ async fn audit_route_lists_a_task_trail_oldest_first_and_only_to_its_tenant(pool
     let id = uuid(&task["id"]);
     let (s, b) = c
         .api
-        .post(&format!("/api/tasks/{id}/cancel"), &c.token, json!({"reason": "x"}))
+        .post(
+            &format!("/api/tasks/{id}/cancel"),
+            &c.token,
+            json!({"reason": "x"}),
+        )
         .await;
     assert_eq!(s, 200, "{b}");
     let (s, b) = c
@@ -136,10 +156,16 @@ async fn audit_route_lists_a_task_trail_oldest_first_and_only_to_its_tenant(pool
     let actions: Vec<&str> = rows.iter().map(|r| r["action"].as_str().unwrap()).collect();
     assert_eq!(actions, ["task.created", "task.cancelled", "task.retried"]);
     let statuses: Vec<&Value> = rows.iter().map(|r| &r["status"]).collect();
-    assert_eq!(statuses, [&json!("queued"), &json!("cancelled"), &json!("queued")]);
+    assert_eq!(
+        statuses,
+        [&json!("queued"), &json!("cancelled"), &json!("queued")]
+    );
     let ids: Vec<i64> = rows.iter().map(|r| r["id"].as_i64().unwrap()).collect();
     assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
-    let times: Vec<&str> = rows.iter().map(|r| r["created_at"].as_str().unwrap()).collect();
+    let times: Vec<&str> = rows
+        .iter()
+        .map(|r| r["created_at"].as_str().unwrap())
+        .collect();
     let parsed: Vec<chrono::DateTime<chrono::Utc>> =
         times.iter().map(|t| t.parse().unwrap()).collect();
     assert!(parsed.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
@@ -154,12 +180,21 @@ async fn audit_route_lists_a_task_trail_oldest_first_and_only_to_its_tenant(pool
     // Another workspace's member: 404 TASK_003, exactly like a task that does not exist.
     let other = other_workspace(&c.db).await;
     let stranger = token("mallory", &[other]);
-    let got = c.api.get(&format!("/api/tasks/{id}/audit"), &stranger).await;
+    let got = c
+        .api
+        .get(&format!("/api/tasks/{id}/audit"), &stranger)
+        .await;
     let theirs = assert_error(&got, 404, "TASK_003");
     let missing = Uuid::now_v7();
-    let got = c.api.get(&format!("/api/tasks/{missing}/audit"), &c.token).await;
+    let got = c
+        .api
+        .get(&format!("/api/tasks/{missing}/audit"), &c.token)
+        .await;
     let none = assert_error(&got, 404, "TASK_003");
-    assert_eq!(theirs.replace(&id.to_string(), "X"), none.replace(&missing.to_string(), "X"));
+    assert_eq!(
+        theirs.replace(&id.to_string(), "X"),
+        none.replace(&missing.to_string(), "X")
+    );
     let got = c
         .api
         .send("GET", &format!("/api/tasks/{id}/audit"), Auth::None, None)
@@ -209,12 +244,19 @@ async fn status_takes_the_dashboard_filters(pool: PgPool) {
     assert_eq!(ids(&c.status_page("&q=100%25%20launch").await), [a_id]);
     assert_eq!(ids(&c.status_page("&q=%25").await), [a_id]);
     assert_eq!(ids(&c.status_page("&q=_").await), Vec::<String>::new());
-    assert_eq!(ids(&c.status_page("&q=%20%20").await).len(), 2, "blank q is no filter");
+    assert_eq!(
+        ids(&c.status_page("&q=%20%20").await).len(),
+        2,
+        "blank q is no filter"
+    );
     // depends_on: the tasks downstream of one.
     let page = c.status_page(&format!("&depends_on={a_id}")).await;
     assert_eq!(ids(&page), [b_id]);
     assert_eq!(page["summary"]["queued"], 1);
-    assert_eq!(ids(&c.status_page(&format!("&depends_on={b_id}")).await).len(), 0);
+    assert_eq!(
+        ids(&c.status_page(&format!("&depends_on={b_id}")).await).len(),
+        0
+    );
 
     // The row's extra fields.
     let page = c.status_page(&format!("&task_id={b_id}")).await;
@@ -279,7 +321,8 @@ async fn status_takes_the_dashboard_filters(pool: PgPool) {
     let their_task = c.api.create_task(&theirs, other, json!({})).await;
     let path = format!(
         "/api/tasks/status?workspace_id={}&depends_on={}",
-        c.ws, their_task["id"].as_str().unwrap()
+        c.ws,
+        their_task["id"].as_str().unwrap()
     );
     c.reject("GET", &path, None, 404, "TASK_003").await;
     let mut their_body = c.strategy_body();
@@ -312,16 +355,15 @@ async fn status_marks_stuck_and_retrying_tasks(pool: PgPool) {
     let claimed = c.db.claim_expired("gone-worker", 1).await;
     assert_eq!(claimed[0].id, uuid(&stuck["id"]));
     let attempt = c.db.start_task(uuid(&retrying["id"])).await;
-    c.db
-        .end_attempt(
-            &attempt,
-            AttemptEnd::Agent(Outcome::Transient {
-                class: "http_503".into(),
-                error: "HTTP 503: busy".into(),
-                retry_after: None,
-            }),
-        )
-        .await;
+    c.db.end_attempt(
+        &attempt,
+        AttemptEnd::Agent(Outcome::Transient {
+            class: "http_503".into(),
+            error: "HTTP 503: busy".into(),
+            retry_after: None,
+        }),
+    )
+    .await;
 
     let page = c.status_page("").await;
     let by_id = |id: &Value| {
@@ -334,19 +376,32 @@ async fn status_marks_stuck_and_retrying_tasks(pool: PgPool) {
             .clone()
     };
     let s = by_id(&stuck["id"]);
-    assert_eq!((s["status"].as_str(), &s["stuck"], &s["retrying"]), (Some("in_progress"), &json!(true), &json!(false)));
+    assert_eq!(
+        (s["status"].as_str(), &s["stuck"], &s["retrying"]),
+        (Some("in_progress"), &json!(true), &json!(false))
+    );
     let r = by_id(&retrying["id"]);
-    assert_eq!((r["status"].as_str(), &r["stuck"], &r["retrying"]), (Some("queued"), &json!(false), &json!(true)));
+    assert_eq!(
+        (r["status"].as_str(), &r["stuck"], &r["retrying"]),
+        (Some("queued"), &json!(false), &json!(true))
+    );
     assert_eq!(r["retry_count"], 1);
 }
 
 #[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
 async fn metrics_add_the_last_hour_p95_and_agents_in_flight(pool: PgPool) {
     let c = ApiCtx::new(pool).await;
-    let done = c.api.create_task(&c.token, c.ws, json!({"priority": 9})).await;
+    let done = c
+        .api
+        .create_task(&c.token, c.ws, json!({"priority": 9}))
+        .await;
     let running = c
         .api
-        .create_task(&c.token, c.ws, json!({"assigned_agent": "email-agent", "task_type": "email"}))
+        .create_task(
+            &c.token,
+            c.ws,
+            json!({"assigned_agent": "email-agent", "task_type": "email"}),
+        )
         .await;
     c.db.complete_task(uuid(&done["id"])).await;
     c.db.start_task(uuid(&running["id"])).await;
@@ -358,14 +413,20 @@ async fn metrics_add_the_last_hour_p95_and_agents_in_flight(pool: PgPool) {
     assert_eq!(minutes.len(), 60);
     let sum = |k: &str| minutes.iter().map(|b| b[k].as_i64().unwrap()).sum::<i64>();
     assert_eq!((sum("completed"), sum("failed"), sum("retried")), (1, 0, 0));
-    assert_eq!(minutes[59]["completed"], 1, "the current minute is last: {m}");
+    assert_eq!(
+        minutes[59]["completed"], 1,
+        "the current minute is last: {m}"
+    );
     let stamps: Vec<chrono::DateTime<chrono::Utc>> = minutes
         .iter()
         .map(|b| b["minute"].as_str().unwrap().parse().unwrap())
         .collect();
     assert!(stamps.windows(2).all(|w| (w[1] - w[0]).num_seconds() == 60));
     assert!(m["p95_execution_time_ms"].as_f64().unwrap() >= 0.0, "{m}");
-    assert!(m["p95_execution_time_ms"].as_f64().unwrap() >= m["average_execution_time_ms"].as_f64().unwrap() - 1.0);
+    assert!(
+        m["p95_execution_time_ms"].as_f64().unwrap()
+            >= m["average_execution_time_ms"].as_f64().unwrap() - 1.0
+    );
     assert_eq!(m["agents_in_flight"], json!({"email-agent": 1}));
 
     // Another workspace's numbers are its own.
@@ -373,7 +434,10 @@ async fn metrics_add_the_last_hour_p95_and_agents_in_flight(pool: PgPool) {
     let theirs = token("mallory", &[other]);
     let (s, m) = c
         .api
-        .get(&format!("/api/metrics/orchestrator?workspace_id={other}"), &theirs)
+        .get(
+            &format!("/api/metrics/orchestrator?workspace_id={other}"),
+            &theirs,
+        )
         .await;
     assert_eq!(s, 200, "{m}");
     let completed: i64 = m["throughput"]
@@ -403,7 +467,14 @@ async fn strategies_are_listed_newest_first_to_their_workspace_only(pool: PgPool
         .as_array()
         .unwrap()
         .iter()
-        .map(|s| (s["id"].clone(), s["name"].clone(), s["decomposed"].clone(), s["task_count"].clone()))
+        .map(|s| {
+            (
+                s["id"].clone(),
+                s["name"].clone(),
+                s["decomposed"].clone(),
+                s["task_count"].clone(),
+            )
+        })
         .collect();
     assert_eq!(
         got,
@@ -435,7 +506,12 @@ async fn strategies_are_listed_newest_first_to_their_workspace_only(pool: PgPool
     c.reject("GET", &path, None, 400, "TASK_010").await;
     let got = c
         .api
-        .send("GET", &format!("/api/strategies?workspace_id={}", c.ws), Auth::None, None)
+        .send(
+            "GET",
+            &format!("/api/strategies?workspace_id={}", c.ws),
+            Auth::None,
+            None,
+        )
         .await;
     assert_error(&got, 401, "TASK_012");
 }

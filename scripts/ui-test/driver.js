@@ -165,7 +165,7 @@ async function operator(browser) {
   assert.equal(edges, wantEdges, 'one edge per dependency');
   const phases = await page.locator('#dag-svg text.phase').allTextContents();
   assert.ok(phases.some((p) => p.startsWith('Ongoing')) && phases.length === 4, `phase labels: ${phases}`);
-  await page.locator('#dag').screenshot({ path: path.join(env.SHOTS, 'dag.png') });
+  await page.locator('#dag-svg').screenshot({ path: path.join(env.SHOTS, 'dag.png') });
   console.log(`ok dag: ${nodeIds.length} nodes, ${edges} edges, columns ${phases.join(' | ')}; screenshot`);
 
   w.check('operator');

@@ -21,8 +21,8 @@ use crate::api::extract::{ApiQuery, Caller};
 use crate::api::state::AppState;
 use crate::api::{store, tenancy};
 use crate::codes::Code;
-use crate::queue::{Status, TASK_TYPES};
 use crate::queue::read::{self, StatusFilter, StatusSummary};
+use crate::queue::{Status, TASK_TYPES};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

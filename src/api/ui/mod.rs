@@ -70,13 +70,19 @@ fn serve(file: &str) -> Response {
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CSP),
         ),
-        (header::CACHE_CONTROL, HeaderValue::from_static(CACHE_CONTROL)),
+        (
+            header::CACHE_CONTROL,
+            HeaderValue::from_static(CACHE_CONTROL),
+        ),
         (
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ),
         // The page's URL names a workspace; it goes nowhere else.
-        (header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")),
+        (
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ),
         (
             HeaderName::from_static("x-frame-options"),
             HeaderValue::from_static("DENY"),

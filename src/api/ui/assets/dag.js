@@ -6,7 +6,7 @@ import { h, svg, text } from './dom.js';
 import { layout, NODE_W, NODE_H } from './dag_layout.js';
 
 const STATUSES = ['queued', 'in_progress', 'completed', 'failed', 'cancelled'];
-const LABEL_CHARS = 30;
+const LABEL_CHARS = 25;
 
 export const dag = {
   mount(root, ctx) {

@@ -5,10 +5,10 @@
 // one sub-column further right, so every edge points rightwards. Pillar and KPI tasks belong to
 // no phase and have no edges: they sit apart, in a band under the phases.
 
-export const NODE_W = 200;
+export const NODE_W = 180;
 export const NODE_H = 40;
-const SUB_GAP = 36;
-const COL_GAP = 80;
+const SUB_GAP = 28;
+const COL_GAP = 56;
 const ROW_GAP = 12;
 const PAD = 16;
 const HEAD = 30;

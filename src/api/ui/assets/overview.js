@@ -104,7 +104,7 @@ function round(x) {
 
 // 60 stacked bars (completed under failed) and a dot per minute with retries scheduled.
 function throughputChart(buckets) {
-  const W = 600, H = 140, top = 12, bottom = 20, left = 30;
+  const W = 1200, H = 180, top = 12, bottom = 22, left = 34;
   const plotH = H - top - bottom;
   const max = Math.max(1, ...buckets.map((b) => Math.max(b.completed + b.failed, b.retried)));
   const bw = (W - left) / buckets.length;
