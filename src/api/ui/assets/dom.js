@@ -1,4 +1,4 @@
-// Building DOM and SVG from data. Text always goes in as text nodes (never innerHTML), so a task
+// Building DOM and SVG from data. Text always goes in as text nodes (never parsed as HTML), so a task
 // description cannot inject markup; styling is by class only, as the page's CSP requires.
 
 export function h(tag, attrs = {}, ...children) {
