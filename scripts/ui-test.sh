@@ -12,7 +12,8 @@
 # through the buttons (and a refused Cancel's error envelope), the DAG with one node per task,
 # an expired token, and B's token against A's workspace, task and strategy. Any console error or
 # failed request not expected by a step fails the run. Screenshots of the overview and the DAG go
-# to docs/screenshots/ (committed; the README shows them).
+# to docs/screenshots/ (committed; the README shows them); with EXTRA_SHOTS=DIR, also the task
+# table and a task's page, to DIR.
 #
 # chromium is installed with apt-get when missing; the npm install is cached under
 # $TASKFLEET_CI_CACHE (default ~/.cache/taskfleet-ci) by the lock file's hash, so a warm run
@@ -126,5 +127,6 @@ echo "== browser (chromium, playwright-core $(jq -r '.packages["node_modules/pla
 NODE_PATH="$NODE_MODULES" BASE="$BASE" CHROMIUM="$CHROMIUM" SHOTS="$SHOTS" \
   WS_A="$ws_a" WS_B="$ws_b" TOKEN_A="$token_a" TOKEN_B="$token_b" \
   STRATEGY_A="$strategy_a" STRATEGY_B="$strategy_b" JWT_SECRET="$TASKFLEET_JWT_SECRET" \
+  EXTRA_SHOTS="${EXTRA_SHOTS:-}" \
   node scripts/ui-test/driver.js || { echo "api log:" >&2; tail -n 20 "$work/api.log" >&2; exit 1; }
 echo "ui-test: passed; screenshots in $SHOTS/overview.png and $SHOTS/dag.png"

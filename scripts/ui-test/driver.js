@@ -63,6 +63,11 @@ function jwt(claims) {
   return `${head}.${crypto.createHmac('sha256', env.JWT_SECRET).update(head).digest('base64url')}`;
 }
 
+// More screenshots (the table, a task) for a reviewer, only when EXTRA_SHOTS names a directory.
+async function extraShot(page, name) {
+  if (env.EXTRA_SHOTS) await page.screenshot({ path: path.join(env.EXTRA_SHOTS, name), fullPage: true });
+}
+
 const textOf = (page, sel) => page.locator(sel).first().textContent({ timeout: WAIT });
 const waitText = (page, sel, re) => page.waitForFunction(([s, src]) => {
   const el = document.querySelector(s);
@@ -116,6 +121,7 @@ async function operator(browser) {
   await page.fill('#f-q', 'WEBINAR');
   const webinar = tasks.filter((t) => t.status === 'queued' && /webinar/i.test(t.description)).length;
   await waitText(page, '#task-summary', new RegExp(`^${webinar} tasks match`));
+  await extraShot(page, 'tasks.png');
   console.log(`ok tasks: ${total} in the table, ${queued} queued, ${webinar} queued matching "webinar"`);
 
   // A completed task's audit timeline, opened from the table.
@@ -148,6 +154,7 @@ async function operator(browser) {
   await waitText(page, '#task-title .badge', /^queued$/);
   await page.click('#cancel-button');
   await waitText(page, '#task-title .badge', /^cancelled$/);
+  await extraShot(page, 'task.png');
   const row = await apiGet(`/api/tasks/${target.id}`, env.TOKEN_A);
   assert.equal(row.body.task.status, 'cancelled');
   console.log(`ok cancel/retry: "${target.description}" cancelled, refused again (409 TASK_009), retried, cancelled`);

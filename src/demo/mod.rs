@@ -347,6 +347,12 @@ async fn drive(
 
     let token = crate::auth::mint_api_token(&jwt_secret, "demo", &[workspace], 24 * 3600)?;
     let client = Client::new(api_addr, &token)?;
+    if args.keep_running {
+        // Early, so the strategy can be watched while it runs (with --latency-ms it runs slower).
+        say(&format!(
+            "watch it in the dashboard: http://{api_addr}/ui/?workspace={workspace}#token={token}"
+        ));
+    }
     let mut body = strategy;
     body["workspace_id"] = json!(workspace);
     let created = client.post("/api/strategies", &body).await?;

@@ -36,8 +36,10 @@ export function text(el, value) {
   if (el.textContent !== String(value)) el.textContent = String(value);
 }
 
+// The last 8 hex digits: task ids are UUIDv7, whose first ones are the creation time and so
+// shared by every task of one decomposition.
 export function shortId(id) {
-  return String(id).slice(0, 8);
+  return String(id).slice(-8);
 }
 
 export function fmtMs(ms) {
