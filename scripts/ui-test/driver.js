@@ -75,6 +75,7 @@ const waitText = (page, sel, re) => page.waitForFunction(([s, src]) => {
 }, [sel, re.source], { timeout: WAIT });
 
 async function main() {
+  // CI runs as root, where chromium refuses to start with its sandbox on.
   const browser = await chromium.launch({ executablePath: env.CHROMIUM, args: ['--no-sandbox'] });
   try {
     await operator(browser);
