@@ -48,7 +48,7 @@ NAMESPACE = "taskfleet"
 API_PORT = 8080
 WORKER_METRICS_PORT = 9090
 MIN_DRAIN_MARGIN_SECS = 10
-SECRET_VARS = ("DATABASE_URL", "TASKFLEET_JWT_SECRET", "TASKFLEET_AGENT_SECRET")
+SECRET_VARS = ("DATABASE_URL", "TASKFLEET_JWT_SECRET", "TASKFLEET_AGENT_SECRET", "TASKFLEET_API_DB_PASSWORD")
 CONFIG_VARS = (
     "TASKFLEET_CONCURRENCY", "TASKFLEET_TASK_TIMEOUT_SECS", "TASKFLEET_BACKOFF_BASE_MS",
     "TASKFLEET_LEASE_SECS", "TASKFLEET_BUSINESS_HOURS", "TASKFLEET_TIMEZONE", "RUST_LOG",
@@ -336,7 +336,7 @@ def fact_probes(docs, values):
     problems = []
     expect = {
         "-api": ("api", API_PORT, "TASKFLEET_API_ADDR", {"livenessProbe": "/healthz", "readinessProbe": "/readyz", "startupProbe": "/healthz"}),
-        "-worker": ("worker", WORKER_METRICS_PORT, "TASKFLEET_METRICS_ADDR", {"livenessProbe": "/healthz", "readinessProbe": "/healthz", "startupProbe": "/healthz"}),
+        "-worker": ("worker", WORKER_METRICS_PORT, "TASKFLEET_METRICS_ADDR", {"livenessProbe": "/livez", "readinessProbe": "/readyz"}),
     }
     for suffix, (cname, port, addr_var, probes) in expect.items():
         dep = one(docs, "Deployment", suffix)
@@ -398,16 +398,17 @@ def fact_secrets(docs, values, default_values):
         if leaked or any(given_url and given_url in str(v) for v in (cm.get("data") or {}).values()):
             problems.append(f"{ref(cm)} carries secret material {leaked}")
     # Every secret env var comes from a secretKeyRef that resolves, and each component only gets
-    # the secrets it needs (api: JWT, plus the agent secret when api.execute; worker: agent;
-    # migrate: neither).
-    api_needs = {"DATABASE_URL", "TASKFLEET_JWT_SECRET"}
+    # the secrets it needs (api: JWT and the taskfleet_api login's password, plus the agent secret
+    # when api.execute; worker: agent; migrate: the login's password, which it sets).
+    api_needs = {"DATABASE_URL", "TASKFLEET_JWT_SECRET", "TASKFLEET_API_DB_PASSWORD"}
     if values["api"].get("execute", True):
         api_needs.add("TASKFLEET_AGENT_SECRET")
     needs = {"api": api_needs, "worker": {"DATABASE_URL", "TASKFLEET_AGENT_SECRET"},
-             "migrate": {"DATABASE_URL"}}
+             "migrate": {"DATABASE_URL", "TASKFLEET_API_DB_PASSWORD"}}
     keys = s.get("existingSecretKeys") or {}
     want_key = {"DATABASE_URL": keys.get("databaseUrl"), "TASKFLEET_JWT_SECRET": keys.get("jwtSecret"),
-                "TASKFLEET_AGENT_SECRET": keys.get("agentSecret")} if existing else {v: v for v in SECRET_VARS}
+                "TASKFLEET_AGENT_SECRET": keys.get("agentSecret"),
+                "TASKFLEET_API_DB_PASSWORD": keys.get("apiDbPassword")} if existing else {v: v for v in SECRET_VARS}
     for owner, spec, _labels in pod_templates(docs):
         for c in spec["containers"]:
             env = env_map(c)
@@ -429,6 +430,10 @@ def fact_secrets(docs, values, default_values):
             for ef in c.get("envFrom", []):
                 if "secretRef" in ef:
                     problems.append(f"{owner}/{c['name']}: envFrom secretRef exposes every key of {ef['secretRef'].get('name')}")
+    # The migration sets the password the API logs in with: one value in both chart Secrets.
+    passwords = {(d.get("data") or {}).get("TASKFLEET_API_DB_PASSWORD") for d in rendered_secrets.values()}
+    if len(passwords) > 1:
+        problems.append(f"the chart's Secrets disagree on TASKFLEET_API_DB_PASSWORD ({len(passwords)} values)")
     return problems
 
 
@@ -871,7 +876,7 @@ def run(args) -> int:
                      f"({', '.join(kinds)})", problems)
         report.check(f"fact [{name}]: worker terminationGracePeriodSeconds >= TASKFLEET_TASK_TIMEOUT_SECS + {MIN_DRAIN_MARGIN_SECS}s",
                      fact_grace_period(docs, values))
-        report.check(f"fact [{name}]: probes /healthz,/readyz on {API_PORT}; worker /healthz on {WORKER_METRICS_PORT}",
+        report.check(f"fact [{name}]: probes /healthz,/readyz on {API_PORT}; worker /livez,/readyz on {WORKER_METRICS_PORT}",
                      fact_probes(docs, values))
         report.check(f"fact [{name}]: secrets only via secretKeyRef; DATABASE_URL only from existingSecret or given value",
                      fact_secrets(docs, values, default_values))

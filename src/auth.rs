@@ -10,13 +10,18 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-/// Claims of an API token (contract section 3).
+/// Claims of an API token (contract section 3: `sub`, `workspaces` and `exp` are required).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ApiClaims {
     pub sub: String,
     pub workspaces: Vec<Uuid>,
     pub exp: i64,
-    pub iat: i64,
+    /// Issued at: when present, not in the future, and the lifetime counts from it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iat: Option<i64>,
+    /// Not before: when present, the token is refused until then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
 }
 
 /// Claims of the JWT an agent receives (contract section 4).
@@ -42,7 +47,8 @@ pub fn mint_api_token(
         sub: sub.to_string(),
         workspaces: workspaces.to_vec(),
         exp: now + ttl_secs,
-        iat: now,
+        iat: Some(now),
+        nbf: None,
     };
     sign(&EncodingKey::from_secret(secret.as_bytes()), &claims)
 }
@@ -55,12 +61,18 @@ pub fn sign<C: Serialize>(
     jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, key)
 }
 
+/// Default longest lifetime of an API token (`TASKFLEET_JWT_MAX_TTL_SECS`): a leaked token
+/// stays useful for at most a day.
+pub const DEFAULT_MAX_TTL_SECS: i64 = 24 * 3600;
+
 /// Verifies HS256 tokens (so `alg: none` and other algorithms are refused), `exp` and `sub`
-/// required, `exp` checked with no leeway.
+/// required, `exp` and `nbf` checked with no leeway, `iat` never in the future, and API tokens
+/// living at most `max_ttl_secs` (from `iat`, or from now when a token has none).
 #[derive(Clone)]
 pub struct TokenVerifier {
     key: DecodingKey,
     validation: Validation,
+    max_ttl_secs: i64,
 }
 
 /// Why a token was refused, as a client may be told.
@@ -74,27 +86,51 @@ pub enum TokenError {
     BadAlgorithm,
     #[error("token is malformed")]
     Malformed,
+    #[error("token is not valid yet (nbf)")]
+    NotYetValid,
+    #[error("token is issued in the future (iat)")]
+    IssuedInFuture,
+    #[error("token lifetime exceeds the maximum of {0} seconds")]
+    LivesTooLong(i64),
 }
 
 impl TokenVerifier {
-    pub fn new(secret: &str) -> Self {
+    pub fn new(secret: &str, max_ttl_secs: i64) -> Self {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 0;
+        validation.validate_nbf = true;
         validation.set_required_spec_claims(&["exp", "sub"]);
         Self {
             key: DecodingKey::from_secret(secret.as_bytes()),
             validation,
+            max_ttl_secs,
         }
     }
 
     /// The API claims of a bearer token.
     pub fn verify_api(&self, token: &str) -> Result<ApiClaims, TokenError> {
-        self.verify(token)
+        let claims: ApiClaims = self.verify(token)?;
+        self.check_times(claims.iat, claims.exp)?;
+        Ok(claims)
     }
 
     /// The agent claims of an agent token.
     pub fn verify_agent(&self, token: &str) -> Result<AgentClaims, TokenError> {
-        self.verify(token)
+        let claims: AgentClaims = self.verify(token)?;
+        self.check_times(Some(claims.iat), claims.exp)?;
+        Ok(claims)
+    }
+
+    /// What the library leaves to us: `iat` not after now, and the lifetime bound.
+    fn check_times(&self, iat: Option<i64>, exp: i64) -> Result<(), TokenError> {
+        let now = Utc::now().timestamp();
+        if iat.is_some_and(|iat| iat > now) {
+            return Err(TokenError::IssuedInFuture);
+        }
+        if exp.saturating_sub(iat.unwrap_or(now)) > self.max_ttl_secs {
+            return Err(TokenError::LivesTooLong(self.max_ttl_secs));
+        }
+        Ok(())
     }
 
     fn verify<C: serde::de::DeserializeOwned>(&self, token: &str) -> Result<C, TokenError> {
@@ -105,6 +141,7 @@ impl TokenVerifier {
                 ErrorKind::ExpiredSignature => TokenError::Expired,
                 ErrorKind::InvalidSignature => TokenError::BadSignature,
                 ErrorKind::InvalidAlgorithm => TokenError::BadAlgorithm,
+                ErrorKind::ImmatureSignature => TokenError::NotYetValid,
                 _ => TokenError::Malformed,
             })
     }

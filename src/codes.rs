@@ -32,6 +32,9 @@ pub enum Code {
     /// The agent answered 2xx with output that cannot be stored (a NUL character, a value over
     /// a limit): the task fails, nothing else does.
     UnusableReply,
+    /// The agent refused the task for good: a 4xx other than 408 and 429, or a redirect (which
+    /// is never followed). The task fails without retries.
+    AgentRefused,
 }
 
 impl Code {
@@ -51,6 +54,7 @@ impl Code {
             Code::Unauthorized => "TASK_012",
             Code::WorkspaceNotFound => "TASK_013",
             Code::UnusableReply => "TASK_014",
+            Code::AgentRefused => "TASK_015",
         }
     }
 
@@ -65,7 +69,8 @@ impl Code {
             Code::AgentUnavailable
             | Code::MaxRetriesExceeded
             | Code::ExecutionTimeout
-            | Code::UnusableReply => 500,
+            | Code::UnusableReply
+            | Code::AgentRefused => 500,
         }
     }
 }

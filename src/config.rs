@@ -272,7 +272,24 @@ pub struct ApiArgs {
     pub jwt_secret: Option<String>,
 
     #[command(flatten)]
+    pub token_lifetime: TokenLifetimeArgs,
+
+    /// Password of the `taskfleet_api` login the API's tenant transactions use (the one
+    /// `taskfleet migrate` was given); unset where the server trusts the connection.
+    #[arg(long, env = "TASKFLEET_API_DB_PASSWORD", hide_env_values = true)]
+    pub api_db_password: Option<String>,
+
+    #[command(flatten)]
     pub limits: LimitArgs,
+}
+
+/// The longest lifetime of an API token the API accepts (and `taskfleet token` mints).
+#[derive(Debug, Clone, Args)]
+pub struct TokenLifetimeArgs {
+    /// Longest accepted token lifetime in seconds, counted from `iat` (or from now without one).
+    #[arg(long, env = "TASKFLEET_JWT_MAX_TTL_SECS", default_value_t = crate::auth::DEFAULT_MAX_TTL_SECS,
+          value_parser = clap::value_parser!(i64).range(1..))]
+    pub jwt_max_ttl_secs: i64,
 }
 
 /// How large a strategy the API takes (413 on `POST /api/strategies`, 422 TASK_002 on

@@ -50,10 +50,29 @@ pub fn metrics() -> PrometheusHandle {
             let handle = recorder.handle();
             if metrics::set_global_recorder(recorder).is_ok() {
                 describe();
+                spawn_upkeep(handle.clone());
             }
             handle
         })
         .clone()
+}
+
+/// Histogram samples pile up in the recorder until something drains them; a scrape does, but
+/// the chart's default install is never scraped, so a timer does it too (memory stays flat).
+/// A plain thread: this runs before and outside any tokio runtime.
+fn spawn_upkeep(handle: PrometheusHandle) {
+    const EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+    let spawned = std::thread::Builder::new()
+        .name("metrics-upkeep".into())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(EVERY);
+                handle.run_upkeep();
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "metrics upkeep thread did not start; memory grows until scraped");
+    }
 }
 
 /// HELP text and units of every metric the API and workers export (`promtool check metrics`

@@ -70,7 +70,8 @@ fn sign_with(alg: jsonwebtoken::Algorithm, sub: &str, workspaces: &[Uuid]) -> St
             sub: sub.to_owned(),
             workspaces: workspaces.to_vec(),
             exp: now + 3600,
-            iat: now,
+            iat: Some(now),
+            nbf: None,
         },
         &jsonwebtoken::EncodingKey::from_secret(common::api::JWT_SECRET.as_bytes()),
     )
@@ -191,6 +192,68 @@ async fn credentials_are_checked_before_the_body(pool: PgPool) {
         .send("GET", "/api/tasks/not-a-uuid", Auth::Raw("Bearer x"), None)
         .await;
     assert_error(&got, 401, "TASK_012");
+}
+
+#[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
+async fn token_times_are_honoured(pool: PgPool) {
+    // nbf and iat are checked, and a token lives at most TASKFLEET_JWT_MAX_TTL_SECS (24 h by
+    // default) from its iat, or from now when it has none (the contract requires only exp).
+    let t = tenants(pool).await;
+    let now = chrono::Utc::now().timestamp();
+    let day = 24 * 3600;
+    let cases = [
+        (
+            "nbf in a minute",
+            json!({"nbf": now + 60, "exp": now + 600}),
+            Some("not valid yet"),
+        ),
+        (
+            "iat in a minute",
+            json!({"iat": now + 60, "exp": now + 600}),
+            Some("issued in the future"),
+        ),
+        (
+            "25 h from iat",
+            json!({"iat": now - 10, "exp": now + day + 3600}),
+            Some("exceeds the maximum of 86400"),
+        ),
+        (
+            "no iat, exp in 2 days",
+            json!({"exp": now + 2 * day}),
+            Some("exceeds the maximum"),
+        ),
+        (
+            "old iat, still beyond",
+            json!({"iat": now - day, "exp": now + 60}),
+            Some("exceeds the maximum"),
+        ),
+        (
+            "nbf passed",
+            json!({"nbf": now - 5, "iat": now - 5, "exp": now + 600}),
+            None,
+        ),
+        ("no iat, exp in an hour", json!({"exp": now + 3600}), None),
+        ("exactly 24 h", json!({"iat": now, "exp": now + day}), None),
+    ];
+    for (label, times, refused) in cases {
+        let mut claims = json!({"sub": "alice", "workspaces": [t.a]});
+        claims
+            .as_object_mut()
+            .unwrap()
+            .extend(times.as_object().unwrap().clone());
+        let token = common::api::signed(&claims);
+        let got = t
+            .api
+            .get(&format!("/api/tasks/status?workspace_id={}", t.a), &token)
+            .await;
+        match refused {
+            Some(why) => {
+                let message = assert_error(&got, 401, "TASK_012");
+                assert!(message.contains(why), "{label}: {message}");
+            }
+            None => assert_eq!(got.0, 200, "{label}: {}", got.1),
+        }
+    }
 }
 
 #[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
@@ -536,4 +599,53 @@ async fn health_readiness_and_metrics_need_no_token(pool: PgPool) {
         text.contains("taskfleet_http_requests_total"),
         "/metrics: {text}"
     );
+}
+
+#[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
+async fn the_api_login_cannot_reset_role_into_more_rights(pool: PgPool) {
+    // The API's tenant transactions log in as taskfleet_api itself, not as the owner: a handler
+    // bug that runs RESET ROLE, or any statement outside the tenant scope, still meets the
+    // policies and the role's grants.
+    let db = TestDb::new(pool);
+    let a = db.workspace().await;
+    db.insert(&[new_task(a, "content-generator")]).await;
+    let state = common::api::state(&db);
+    let mut conn = state.tenant.acquire().await.unwrap();
+    sqlx::query("RESET ROLE").execute(&mut *conn).await.unwrap();
+    let (session, current): (String, String) =
+        sqlx::query_as("SELECT session_user::text, current_user::text")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+    assert_eq!(
+        (session.as_str(), current.as_str()),
+        ("taskfleet_api", "taskfleet_api")
+    );
+    let seen: i64 = sqlx::query_scalar("SELECT count(*) FROM autonomous_tasks")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    assert_eq!(seen, 0, "no workspaces set: the policies hide every row");
+    // Each of these needs a right the API role does not have.
+    for (sql, refusal) in [
+        ("SET ROLE postgres", "permission denied"),
+        ("DELETE FROM autonomous_tasks", "permission denied"),
+        (
+            "ALTER TABLE autonomous_tasks DISABLE ROW LEVEL SECURITY",
+            "must be owner",
+        ),
+        (
+            "SET row_security = off; SELECT count(*) FROM autonomous_tasks",
+            "row-level security",
+        ),
+        ("CREATE TABLE escape (id int)", "permission denied"),
+    ] {
+        let err = sqlx::raw_sql(sql)
+            .execute(&mut *conn)
+            .await
+            .expect_err(sql)
+            .to_string();
+        assert!(err.contains(refusal), "{sql}: {err}");
+    }
+    assert_eq!(db.count("SELECT count(*) FROM autonomous_tasks").await, 1);
 }

@@ -90,7 +90,7 @@ async fn each_attempt_logs_task_executed_as_json(pool: PgPool) {
     let event = &executed(&log, failed)[0];
     assert_eq!(event["level"], "WARN", "{event}");
     assert_eq!(event["status"], "failed");
-    assert_eq!(event["code"], "http_400", "{event}");
+    assert_eq!(event["code"], "TASK_015", "{event}");
     assert!(event["error"].as_str().unwrap().contains("400"), "{event}");
     println!(
         "{}",

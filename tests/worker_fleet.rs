@@ -206,7 +206,7 @@ async fn failure_classes_follow_the_contract(pool: PgPool) {
         row.error_message
             .as_deref()
             .unwrap()
-            .starts_with("HTTP 400"),
+            .starts_with("TASK_015: agent refused the task: HTTP 400"),
         "{row:?}"
     );
     assert_eq!(bad_request.calls().len(), 1);
@@ -323,7 +323,7 @@ async fn an_agent_redirect_is_a_permanent_failure_and_is_not_followed(pool: PgPo
         row.error_message
             .as_deref()
             .unwrap()
-            .starts_with("HTTP 307"),
+            .starts_with("TASK_015: agent refused the task: HTTP 307"),
         "{row:?}"
     );
     assert_eq!(redirects.calls().len(), 1);
@@ -365,5 +365,69 @@ async fn an_unreachable_agent_is_named_and_its_url_never_shown(pool: PgPool) {
     .await
     .unwrap();
     assert_eq!(leaks, 0, "the audit trail shows the URL");
+    db.assert_queue_consistent().await;
+}
+
+#[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
+async fn tasks_held_behind_a_slow_one_are_released_for_another_worker(pool: PgPool) {
+    // A worker of one slot that has seen only fast attempts claims ahead (prefetch). When a slow
+    // call then holds its slot, what it claimed ahead must not wait for it: past the hold limit
+    // (250 ms) those tasks go back to queued (`task.released`, agent not called) and another
+    // worker runs them while the slow call is still going.
+    let db = TestDb::new(pool);
+    let agent = TestAgent::start(|call, _| {
+        if call.body["input"]["slow"] == true {
+            Reply::After(Duration::from_secs(6), Box::new(Reply::Ok(json!({}))))
+        } else {
+            Reply::Ok(json!({}))
+        }
+    })
+    .await;
+    db.register_agent("mixed", &agent.url).await;
+    let ws = db.workspace().await;
+    let a = WorkerProc::start(&db, &[("TASKFLEET_CONCURRENCY", "1")]).await;
+    let warm: Vec<_> = (0..40).map(|_| new_task(ws, "mixed")).collect();
+    db.insert(&warm).await;
+    db.wait_count(
+        "SELECT count(*) FROM autonomous_tasks WHERE status = 'completed'",
+        40,
+        MINUTE,
+    )
+    .await;
+
+    let mut slow = new_task(ws, "mixed");
+    slow.priority = 10;
+    slow.input_data = json!({"slow": true});
+    let fast: Vec<_> = (0..10).map(|_| new_task(ws, "mixed")).collect();
+    let mut batch = vec![slow.clone()];
+    batch.extend(fast.iter().cloned());
+    db.insert(&batch).await;
+    agent.wait_called(slow.id, MINUTE).await;
+    let _b = WorkerProc::start(&db, &[("TASKFLEET_CONCURRENCY", "4")]).await;
+
+    let slow_row = db.wait_status(slow.id, "completed", MINUTE).await;
+    let mut released = 0;
+    for t in &fast {
+        let row = db.wait_status(t.id, "completed", MINUTE).await;
+        assert!(
+            row.completed_at < slow_row.completed_at,
+            "a fast task waited for the slow call: {row:?} vs {slow_row:?}"
+        );
+        assert_eq!(agent.calls_for(t.id).len(), 1, "released unstarted, run once");
+        released += db
+            .audit_actions(t.id)
+            .await
+            .iter()
+            .filter(|a| *a == "task.released")
+            .count();
+    }
+    assert!(released > 0, "nothing was released; {}", a.log());
+    let reasons: Vec<String> = sqlx::query_scalar(
+        "SELECT DISTINCT details->>'reason' FROM audit_logs WHERE action = 'task.released'",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(reasons, ["waited too long for a free slot"]);
     db.assert_queue_consistent().await;
 }

@@ -40,7 +40,10 @@ pub fn classify(
             error,
             retry_after: retry_after.and_then(|v| parse_retry_after(v, now)),
         },
-        _ => Outcome::Permanent { class, error },
+        _ => Outcome::Permanent {
+            class,
+            error: format!("{}: agent refused the task: {error}", Code::AgentRefused),
+        },
     }
 }
 
@@ -164,7 +167,15 @@ mod tests {
             (599, "transient"),
             (302, "permanent"),
         ] {
-            assert_eq!(kind(&classify(status, None, b"", now())), want, "{status}");
+            let outcome = classify(status, None, b"", now());
+            assert_eq!(kind(&outcome), want, "{status}");
+            if let Outcome::Permanent { error, .. } = outcome {
+                // Permanent refusals carry a code DBAs can filter on, like every failure.
+                assert!(
+                    error.starts_with("TASK_015: agent refused the task: HTTP "),
+                    "{error}"
+                );
+            }
         }
     }
 
@@ -246,7 +257,8 @@ mod tests {
     fn long_error_bodies_are_cut() {
         let body = "x".repeat(1000);
         match classify(400, None, body.as_bytes(), now()) {
-            Outcome::Permanent { error, .. } => assert!(error.chars().count() < 320, "{error}"),
+            // The code and prefix, "HTTP 400: ", and at most 300 characters of the body.
+            Outcome::Permanent { error, .. } => assert!(error.chars().count() < 360, "{error}"),
             other => panic!("{other:?}"),
         }
     }

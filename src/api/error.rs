@@ -77,6 +77,17 @@ impl ApiError {
         }
     }
 
+    /// 503 TASK_000: the database is unreachable, read-only or out of connections; the same
+    /// request may succeed later, and nothing was changed.
+    pub fn unavailable(cause: impl std::fmt::Display) -> Self {
+        tracing::warn!(error = %cause, "database unavailable");
+        Self {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            code: "TASK_000",
+            message: "database unavailable; retry later".into(),
+        }
+    }
+
     pub fn route_not_found() -> Self {
         Self {
             status: StatusCode::NOT_FOUND,
@@ -97,23 +108,34 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = json!({"success": false, "error": {"code": self.code, "message": self.message}});
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            // Outages here last seconds (a restart, a failover), not minutes.
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, 5.into());
+        }
+        response
     }
 }
 
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> Self {
-        ApiError::internal(e)
+        if crate::db::is_unavailable(&e) {
+            ApiError::unavailable(e)
+        } else {
+            ApiError::internal(e)
+        }
     }
 }
 
 impl From<queue::Error> for ApiError {
     fn from(e: queue::Error) -> Self {
-        let code = match &e {
+        let code = match e {
             queue::Error::NotFound(_) => Code::TaskNotFound,
             queue::Error::InvalidState { .. } => Code::InvalidStateChange,
             queue::Error::DeadDependency { .. } => Code::DependencyNotMet,
-            queue::Error::Db(db) => return ApiError::internal(db),
+            queue::Error::Db(db) => return db.into(),
         };
         ApiError::new(code, e.to_string())
     }

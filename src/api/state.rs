@@ -12,14 +12,24 @@ use crate::agents::http::HttpAgents;
 use crate::alerts::Thresholds;
 use crate::auth::TokenVerifier;
 use crate::config::ApiArgs;
+use crate::db;
 use crate::decompose::Limits;
 use crate::telemetry;
 use crate::worker::background::RegistrySync;
 use crate::worker::config::{WorkerConfig, default_worker_id};
 
+/// The role every tenant transaction runs as (created by `taskfleet migrate`).
+pub const API_ROLE: &str = "taskfleet_api";
+
 #[derive(Clone)]
 pub struct AppState {
+    /// The `DATABASE_URL` login (the schema owner): the execute pass, which claims and records
+    /// like a worker, the agent registry and `/readyz`. Handlers reach tenant data only through
+    /// [`tenancy::begin`](super::tenancy::begin), on [`AppState::tenant`].
     pub pool: PgPool,
+    /// The same database, logged in as `taskfleet_api`: not the owner, so row-level security
+    /// binds it, and `RESET ROLE` leads nowhere with more rights.
+    pub tenant: PgPool,
     pub verifier: TokenVerifier,
     /// Agent calls of the execute pass; None when TASKFLEET_AGENT_SECRET is not set on the API.
     pub agents: Option<Arc<HttpAgents>>,
@@ -36,7 +46,9 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// The state of an API on `pool` with the settings of `args`.
+    /// The state of an API on `pool` (the owner's login) with the settings of `args`; the tenant
+    /// pool logs in to the same server and database as [`API_ROLE`], with
+    /// `TASKFLEET_API_DB_PASSWORD` when one is set.
     pub fn new(pool: PgPool, args: &ApiArgs, jwt_secret: &str) -> Result<Self> {
         let exec = &args.exec;
         // The execute pass sends no heartbeats, so its lease must outlast the task timeout.
@@ -53,10 +65,15 @@ impl AppState {
                 None
             }
         };
+        let mut login = (*pool.connect_options()).clone().username(API_ROLE);
+        if let Some(password) = args.api_db_password.as_deref().filter(|p| !p.is_empty()) {
+            login = login.password(password);
+        }
         Ok(Self {
             registry_sync: Arc::new(RegistrySync::new(pool.clone())),
+            tenant: db::lazy_pool_with(login, 10, db::Acquire::Prompt),
             pool,
-            verifier: TokenVerifier::new(jwt_secret),
+            verifier: TokenVerifier::new(jwt_secret, args.token_lifetime.jwt_max_ttl_secs),
             agents,
             pass,
             default_zone: exec.timezone.clone(),

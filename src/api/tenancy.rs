@@ -2,11 +2,12 @@
 //! role (subject to row-level security) and the caller's workspaces. The handlers also check
 //! membership themselves; RLS is the second wall, not the first.
 
-use sqlx::{PgConnection, PgPool, Postgres, Transaction};
+use sqlx::{PgConnection, Postgres, Transaction};
 use uuid::Uuid;
 
 use super::error::ApiError;
 use super::extract::Caller;
+use super::state::AppState;
 use crate::codes::Code;
 use crate::db::sql;
 use crate::queue::read::{self, TaskRecord};
@@ -21,9 +22,9 @@ pub struct Workspace {
     pub timezone: Option<String>,
 }
 
-/// Begins a transaction scoped to the caller's workspaces.
-pub async fn begin(pool: &PgPool, caller: &Caller) -> Result<Tx, ApiError> {
-    let mut tx = pool.begin().await?;
+/// Begins a transaction scoped to the caller's workspaces, on the `taskfleet_api` login.
+pub async fn begin(s: &AppState, caller: &Caller) -> Result<Tx, ApiError> {
+    let mut tx = s.tenant.begin().await?;
     crate::db::query(sql::TENANT_SCOPE)
         .bind(array_literal(&caller.workspaces))
         .execute(&mut *tx)

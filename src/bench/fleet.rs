@@ -99,10 +99,13 @@ async fn run_loop(
 /// The hidden `bench-worker` subcommand.
 pub async fn run_worker(args: BenchWorkerArgs) -> Result<()> {
     let ready = Arc::new(AtomicBool::new(false));
+    // /readyz's own pool: it connects only when asked.
+    let probe = db::lazy_pool(&args.database_url, 1, db::Acquire::Prompt)?;
     worker::health::serve(
         args.metrics_addr,
         ready.clone(),
         crate::telemetry::metrics(),
+        probe,
     )
     .await?;
     let cfg = config(args.id, args.concurrency, args.audit);

@@ -1,6 +1,6 @@
 //! `taskfleet api`
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 
 use crate::api::{self, AppState};
 use crate::config::{ApiArgs, DbArgs, secret};
@@ -29,7 +29,25 @@ pub async fn run(args: Args) -> Result<()> {
         );
     }
     args.api.exec.check_timezone()?;
-    let pool = db::connect(&url, 10).await?;
+    // Listen at once, database or not: requests answer 503 until it is there (3 s acquire
+    // timeout), /readyz says so, and a pod is never restarted for its database's outage.
+    let pool = db::lazy_pool(&url, 10, db::Acquire::Prompt)?;
     let state = AppState::new(pool, &args.api, &jwt)?;
-    api::serve(args.api.api_addr, state, crate::signal::shutdown()).await
+    let serve = api::serve(args.api.api_addr, state.clone(), crate::signal::shutdown());
+    // Logs while the database is away at start; a bad password or database name, for either
+    // login, ends the process.
+    let (owner, tenant) = (state.pool.connect_options(), state.tenant.connect_options());
+    let database = async {
+        db::wait_for_database(&owner, std::future::pending()).await?;
+        db::wait_for_database(&tenant, std::future::pending())
+            .await
+            .context(
+                "the API's tenant login (TASKFLEET_API_DB_PASSWORD, see `taskfleet migrate`)",
+            )?;
+        std::future::pending::<Result<()>>().await
+    };
+    tokio::select! {
+        served = serve => served,
+        failed = database => failed,
+    }
 }

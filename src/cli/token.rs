@@ -4,7 +4,7 @@ use anyhow::{Result, bail};
 use uuid::Uuid;
 
 use crate::auth;
-use crate::config::secret;
+use crate::config::{TokenLifetimeArgs, secret};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -19,6 +19,8 @@ pub struct Args {
     ttl_secs: i64,
     #[arg(long, env = "TASKFLEET_JWT_SECRET", hide_env_values = true)]
     jwt_secret: Option<String>,
+    #[command(flatten)]
+    lifetime: TokenLifetimeArgs,
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -27,6 +29,13 @@ pub fn run(args: Args) -> Result<()> {
         "TASKFLEET_JWT_SECRET",
         "the HS256 secret of API tokens",
     )?;
+    let max = args.lifetime.jwt_max_ttl_secs;
+    if args.ttl_secs > max {
+        bail!(
+            "--ttl-secs {} exceeds TASKFLEET_JWT_MAX_TTL_SECS ({max}): the API would refuse the token",
+            args.ttl_secs
+        );
+    }
     if args.sub.trim().is_empty() {
         bail!("--sub must not be empty");
     }

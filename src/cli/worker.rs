@@ -24,11 +24,16 @@ pub async fn run(args: Args) -> Result<()> {
     let cfg = args.worker.to_config()?;
     let metrics = telemetry::metrics();
     let ready = Arc::new(AtomicBool::new(false));
-    if let Some(addr) = args.worker.metrics_addr {
-        worker::health::serve(addr, ready.clone(), metrics).await?;
-    }
     // Claims, the finisher, heartbeat and reaper share the pool; LISTEN has its own connection.
-    let pool = db::connect(&url, 4).await?;
+    let pool = db::lazy_pool(&url, 4, db::Acquire::Patient)?;
+    if let Some(addr) = args.worker.metrics_addr {
+        worker::health::serve(addr, ready.clone(), metrics, pool.clone()).await?;
+    }
+    // A worker started before its database waits for it (with a log line per try) instead of
+    // exiting; SIGTERM ends the wait.
+    if !db::wait_for_database(&db::connect_options(&url)?, crate::signal::shutdown()).await? {
+        return Ok(());
+    }
     let executor = Arc::new(HttpAgents::new(&secret, cfg.task_timeout, cfg.concurrency)?);
     worker::run(pool, cfg, executor, crate::signal::shutdown(), ready).await
 }

@@ -24,3 +24,28 @@ pub async fn run(pool: &PgPool) -> Result<i64> {
 pub fn latest_version() -> i64 {
     MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0)
 }
+
+/// Sets the password the API's `taskfleet_api` login uses (`TASKFLEET_API_DB_PASSWORD`).
+pub async fn set_api_password(pool: &PgPool, password: &str) -> Result<()> {
+    let statement: String = super::query_scalar(super::sql::API_ROLE_PASSWORD)
+        .bind(password)
+        .fetch_one(pool)
+        .await?;
+    // The server quoted the password itself (format %L), so the statement is safe to run.
+    match sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
+        .execute(pool)
+        .await
+    {
+        Ok(_) => Ok(()),
+        // An operator may have created the role with its password beforehand; if not, the API's
+        // login fails at start and says so.
+        Err(e) if super::has_sql_state(&e, "42501") => {
+            tracing::warn!(
+                "cannot set the password of taskfleet_api: this login lacks CREATEROLE; \
+                 a superuser must run ALTER ROLE taskfleet_api LOGIN PASSWORD '...'"
+            );
+            Ok(())
+        }
+        Err(e) => Err(e).context("cannot set the password of taskfleet_api"),
+    }
+}

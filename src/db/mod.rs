@@ -113,13 +113,24 @@ where
     sqlx::query_scalar(sql).persistent(false)
 }
 
-/// Opens a pool of at most `max` connections and checks the database answers, so a wrong host
-/// fails at startup with one line instead of at the first task.
-pub async fn connect(url: &str, max: u32) -> Result<PgPool> {
+/// Whether the database can do the work now (what `/readyz` of the API and of a worker say):
+/// `Err` names why not, unreachable or read-only, within 2 s.
+pub async fn check_ready(pool: &PgPool) -> Result<(), &'static str> {
+    let probe = query_scalar::<bool>(sql::HEALTH_CHECK).fetch_one(pool);
+    match tokio::time::timeout(Duration::from_secs(2), probe).await {
+        Ok(Ok(false)) => Ok(()),
+        Ok(Ok(true)) => Err("database is read-only"),
+        Ok(Err(e)) if has_sql_state(&e, "25006") => Err("database is read-only"),
+        _ => Err("database unreachable"),
+    }
+}
+
+/// The connection settings of `url`, with the session options every taskfleet connection uses.
+pub fn connect_options(url: &str) -> Result<PgConnectOptions> {
     let options: PgConnectOptions = url
         .parse()
         .with_context(|| "DATABASE_URL is not a valid postgres:// URL".to_string())?;
-    let options = options
+    Ok(options
         .application_name("taskfleet")
         // The queue's hot rows live in shared buffers, where a random page costs about what a
         // sequential one does. With the default of 4 the planner preferred a sequential scan of
@@ -129,26 +140,118 @@ pub async fn connect(url: &str, max: u32) -> Result<PgPool> {
         // claim is costed past jit_above_cost, and compiling it took 50 ms of each 500-task claim
         // (75 ms against 23 ms planned without JIT).
         .options([("random_page_cost", "1.1"), ("jit", "off")])
-        .log_statements(tracing::log::LevelFilter::Trace);
-    let target = format!("{}:{}", options.get_host(), options.get_port());
-    // One direct connection first: a pool's error is "timed out", this one says why
-    // (connection refused, unknown database, bad password).
-    let probe = tokio::time::timeout(Duration::from_secs(10), options.connect()).await;
-    match probe {
-        Ok(Ok(conn)) => drop(conn),
-        Ok(Err(e)) => {
-            return Err(anyhow!(
-                "cannot connect to the database at {target} (DATABASE_URL): {e}"
-            ));
+        .log_statements(tracing::log::LevelFilter::Trace))
+}
+
+/// One direct connection: a pool's error is "timed out", this one says why (connection refused,
+/// unknown database, bad password).
+async fn probe(options: &PgConnectOptions) -> Result<(), sqlx::Error> {
+    match tokio::time::timeout(PROBE_TIMEOUT, options.connect()).await {
+        Ok(Ok(conn)) => {
+            drop(conn);
+            Ok(())
         }
-        Err(_) => {
-            return Err(anyhow!(
-                "cannot connect to the database at {target} (DATABASE_URL): no answer within 10 s"
-            ));
+        Ok(Err(e)) => Err(e),
+        Err(_) => Err(sqlx::Error::PoolTimedOut),
+    }
+}
+
+const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
+
+fn target(options: &PgConnectOptions) -> String {
+    format!(
+        "{}:{} as {}",
+        options.get_host(),
+        options.get_port(),
+        options.get_username()
+    )
+}
+
+/// How long a caller waits for a pooled connection before its statement fails as unavailable.
+#[derive(Debug, Clone, Copy)]
+pub enum Acquire {
+    /// Background work that retries anyway: ride out short outages.
+    Patient,
+    /// The API: answer 503 quickly rather than outwait the client and its load balancer.
+    Prompt,
+}
+
+impl Acquire {
+    fn timeout(self) -> Duration {
+        match self {
+            Acquire::Patient => Duration::from_secs(30),
+            Acquire::Prompt => Duration::from_secs(3),
         }
     }
-    Ok(PgPoolOptions::new()
+}
+
+/// A pool of at most `max` connections that opens them when first needed.
+pub fn lazy_pool(url: &str, max: u32, acquire: Acquire) -> Result<PgPool> {
+    Ok(lazy_pool_with(connect_options(url)?, max, acquire))
+}
+
+/// [`lazy_pool`] with settings already parsed (another login to the same database, say).
+pub fn lazy_pool_with(options: PgConnectOptions, max: u32, acquire: Acquire) -> PgPool {
+    PgPoolOptions::new()
         .max_connections(max)
-        .acquire_timeout(Duration::from_secs(30))
-        .connect_lazy_with(options))
+        .acquire_timeout(acquire.timeout())
+        .connect_lazy_with(options)
+}
+
+/// Opens a pool of at most `max` connections and checks the database answers, so a wrong host
+/// fails at once with one line (for one-shot commands; services use [`wait_for_database`]).
+pub async fn connect(url: &str, max: u32) -> Result<PgPool> {
+    let options = connect_options(url)?;
+    probe(&options).await.map_err(|e| match e {
+        sqlx::Error::PoolTimedOut => anyhow!(
+            "cannot connect to the database at {} (DATABASE_URL): no answer within {} s",
+            target(&options),
+            PROBE_TIMEOUT.as_secs()
+        ),
+        e => anyhow!(
+            "cannot connect to the database at {} (DATABASE_URL): {e}",
+            target(&options)
+        ),
+    })?;
+    lazy_pool(url, max, Acquire::Patient)
+}
+
+/// For services (`worker`, `api`, `migrate`): waits until the database at `url` answers,
+/// retrying with capped backoff and a log line per try while it is unreachable, starting up or
+/// out of connections, so a pod started before its database does not crash-loop. Errors a retry
+/// cannot fix (bad password, unknown database) end the wait at once. `Ok(false)` when `stop`
+/// resolved first (SIGTERM while waiting).
+pub async fn wait_for_database(
+    options: &PgConnectOptions,
+    stop: impl Future<Output = ()>,
+) -> Result<bool> {
+    let target = target(options);
+    let mut delay = Duration::from_millis(500);
+    let mut waited = false;
+    tokio::pin!(stop);
+    loop {
+        match probe(options).await {
+            Ok(()) => {
+                if waited {
+                    tracing::info!(%target, "database reachable");
+                }
+                return Ok(true);
+            }
+            Err(e) if is_unavailable(&e) => {
+                tracing::warn!(%target, error = %e, retry_in_ms = delay.as_millis() as u64,
+                    "database unavailable (DATABASE_URL); waiting for it");
+                waited = true;
+            }
+            Err(e) => {
+                return Err(anyhow!(
+                    "cannot connect to the database at {target} (DATABASE_URL): {e}"
+                ));
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => {}
+            _ = &mut stop => return Ok(false),
+        }
+        delay = (delay * 2).min(Duration::from_secs(10));
+    }
 }

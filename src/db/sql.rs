@@ -18,6 +18,7 @@ sql_files! {
     AGENT_LIST => "agent_list.sql",
     AGENT_SET_ENABLED => "agent_set_enabled.sql",
     AGENT_UPSERT => "agent_upsert.sql",
+    API_ROLE_PASSWORD => "api_role_password.sql",
     ALERT_EVALUATE => "alert_evaluate.sql",
     ALERT_RECORD => "alert_record.sql",
     AUDIT_DELETE_EXPIRED => "audit_delete_expired.sql",

@@ -41,6 +41,10 @@ pub struct DemoArgs {
     /// dropped on exit (the database the URL names is not written to; its user needs CREATEDB).
     #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
+    /// The `taskfleet_api` login's password on that server, when it asks for one (the demo's
+    /// API logs in as that role for tenant transactions, as `taskfleet api` does).
+    #[arg(long, env = "TASKFLEET_API_DB_PASSWORD", hide_env_values = true)]
+    pub api_db_password: Option<String>,
     /// Worker loops to run (each claims on its own, as separate pods would).
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=32))]
     pub workers: u32,
@@ -337,7 +341,14 @@ async fn drive(
     ));
 
     let exec = exec_args(args, &agent_secret);
-    let api_addr = start_api(pool, &exec, &jwt_secret, fleet).await?;
+    let api_addr = start_api(
+        pool,
+        &exec,
+        &jwt_secret,
+        args.api_db_password.clone(),
+        fleet,
+    )
+    .await?;
     say(&format!("API on http://{api_addr}"));
     start_workers(scratch.url(), args, &exec, fleet).await?;
     say(&format!(
@@ -345,7 +356,12 @@ async fn drive(
         args.workers, args.concurrency
     ));
 
-    let token = crate::auth::mint_api_token(&jwt_secret, "demo", &[workspace], 24 * 3600)?;
+    let token = crate::auth::mint_api_token(
+        &jwt_secret,
+        "demo",
+        &[workspace],
+        crate::auth::DEFAULT_MAX_TTL_SECS,
+    )?;
     let client = Client::new(api_addr, &token)?;
     if args.keep_running {
         // Early, so the strategy can be watched while it runs (with --latency-ms it runs slower).
@@ -438,6 +454,7 @@ async fn start_api(
     pool: &PgPool,
     exec: &ExecArgs,
     jwt_secret: &str,
+    api_db_password: Option<String>,
     fleet: &mut Fleet,
 ) -> Result<SocketAddr> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
@@ -447,6 +464,10 @@ async fn start_api(
         exec: exec.clone(),
         api_addr: addr,
         jwt_secret: Some(jwt_secret.to_string()),
+        api_db_password,
+        token_lifetime: crate::config::TokenLifetimeArgs {
+            jwt_max_ttl_secs: crate::auth::DEFAULT_MAX_TTL_SECS,
+        },
         limits: Default::default(),
     };
     let state = crate::api::AppState::new(pool.clone(), &api, jwt_secret)?;

@@ -45,6 +45,9 @@ pub enum AttemptEnd {
     OutOfHours,
     /// The worker shut down before the attempt finished: back to queued, no retry consumed.
     Drained,
+    /// Claimed, but it waited too long for a free slot of its worker (the agent was not called):
+    /// back to queued at once for any worker, no retry consumed.
+    HeldTooLong,
 }
 
 /// The settings the rule applies.
@@ -134,13 +137,17 @@ pub fn settle(
             action: Action::Deferred,
             details: json!({"reason": "business_hours", "priority": task.timing.priority}),
         }),
-        AttemptEnd::Drained => Transition::Requeue(Requeue {
+        AttemptEnd::Drained | AttemptEnd::HeldTooLong => Transition::Requeue(Requeue {
             lease,
             increment: 0,
             next_run_at: now,
             error: None,
             action: Action::Released,
-            details: json!({"reason": "worker shutdown"}),
+            details: json!({"reason": if *end == AttemptEnd::Drained {
+                "worker shutdown"
+            } else {
+                "waited too long for a free slot"
+            }}),
         }),
     }
 }

@@ -97,6 +97,7 @@ fn ends() -> Vec<(&'static str, AttemptEnd)> {
         ),
         ("out_of_hours", AttemptEnd::OutOfHours),
         ("drained", AttemptEnd::Drained),
+        ("held_too_long", AttemptEnd::HeldTooLong),
     ]
 }
 
@@ -187,7 +188,7 @@ fn want(kind: &str, hours: bool, urgent: bool, exhausted: bool, now: DateTime<Ut
             }),
             error_starts: None,
         },
-        "drained" => Want::Requeue {
+        "drained" | "held_too_long" => Want::Requeue {
             increment: 0,
             action: Action::Released,
             when: When::At(now),
@@ -271,7 +272,7 @@ fn every_end_under_every_rule() {
             }
         }
     }
-    assert_eq!(cases, 2 * 8 * 2 * 2 * 2);
+    assert_eq!(cases, 2 * 9 * 2 * 2 * 2);
 }
 
 #[test]

@@ -1,5 +1,11 @@
-//! The worker's HTTP side (`TASKFLEET_METRICS_ADDR`): `/healthz` answers 200 once the worker is
-//! connected and listening for work (503 before), `/metrics` the Prometheus text.
+//! The worker's HTTP side (`TASKFLEET_METRICS_ADDR`):
+//!
+//! * `/healthz`: 200 once the worker is connected and listening for work (503 before, while it
+//!   waits for its database); what orchestrators and tests wait on (contract section 8);
+//! * `/livez`: 200 while the process serves at all: the liveness probe, so a worker riding out a
+//!   database outage is not restarted for it;
+//! * `/readyz`: 200 while the worker is started and its database answers and takes writes;
+//! * `/metrics`: the Prometheus text.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -11,11 +17,13 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use metrics_exporter_prometheus::PrometheusHandle;
+use sqlx::PgPool;
 
 #[derive(Clone)]
 struct Health {
     ready: Arc<AtomicBool>,
     metrics: PrometheusHandle,
+    pool: PgPool,
 }
 
 /// Binds `addr` and serves until the process ends.
@@ -23,11 +31,18 @@ pub async fn serve(
     addr: SocketAddr,
     ready: Arc<AtomicBool>,
     metrics: PrometheusHandle,
+    pool: PgPool,
 ) -> Result<()> {
     let app = Router::new()
         .route("/healthz", get(healthz))
+        .route("/livez", get(|| async { "alive\n" }))
+        .route("/readyz", get(readyz))
         .route("/metrics", get(render))
-        .with_state(Health { ready, metrics });
+        .with_state(Health {
+            ready,
+            metrics,
+            pool,
+        });
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on TASKFLEET_METRICS_ADDR={addr}"))?;
@@ -44,6 +59,16 @@ async fn healthz(State(h): State<Health>) -> (StatusCode, &'static str) {
         (StatusCode::OK, "ok\n")
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "starting\n")
+    }
+}
+
+async fn readyz(State(h): State<Health>) -> (StatusCode, &'static str) {
+    if !h.ready.load(Ordering::Acquire) {
+        return (StatusCode::SERVICE_UNAVAILABLE, "starting\n");
+    }
+    match crate::db::check_ready(&h.pool).await {
+        Ok(()) => (StatusCode::OK, "ready\n"),
+        Err(why) => (StatusCode::SERVICE_UNAVAILABLE, why),
     }
 }
 

@@ -121,6 +121,7 @@ pub async fn run<E: Executor>(
             claiming.start(&pool, &cfg, want);
         }
         let next_wake = wakes.peek().map(|w| w.0);
+        let next_expiry = local.next_expiry();
         tokio::select! {
             biased;
             _ = &mut shutdown => break,
@@ -164,6 +165,10 @@ pub async fn run<E: Executor>(
                 }
                 want_claim = true;
             }
+            _ = tokio::time::sleep_until(next_expiry.unwrap_or_else(tokio::time::Instant::now)), if next_expiry.is_some() => {
+                release_expired(&ctx, &mut local).await;
+                want_claim = true;
+            }
             _ = poll.tick() => want_claim = true,
         }
     }
@@ -194,6 +199,24 @@ pub async fn run<E: Executor>(
     metrics::gauge!("taskfleet_worker_up").set(0.0);
     tracing::info!("worker stopped");
     Ok(())
+}
+
+/// Releases what waited too long for a slot (see [`local_queue::MAX_HOLD`]): back to queued at
+/// once, for any worker with a free slot, without waiting for the writes.
+async fn release_expired<E: Executor>(ctx: &AttemptCtx<E>, local: &mut LocalQueue) {
+    let expired = local.take_expired(tokio::time::Instant::now());
+    tracing::debug!(
+        released = expired.len(),
+        "claimed tasks waited too long for a slot; releasing them"
+    );
+    for (task, attempt) in expired {
+        drop(
+            ctx.finisher
+                .submit(task, AttemptEnd::HeldTooLong, Instant::now())
+                .await,
+        );
+        ctx.forget(&attempt);
+    }
 }
 
 /// Lets attempts finish for up to `grace`, then abandons the rest, which release their tasks.

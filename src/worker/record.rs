@@ -75,7 +75,7 @@ pub fn record_metrics(
         AttemptEnd::Agent(Outcome::Transient { class, .. }) => ("transient", class.as_str()),
         AttemptEnd::Agent(Outcome::Permanent { class, .. }) => ("permanent", class.as_str()),
         AttemptEnd::Agent(Outcome::Unavailable { .. }) => ("unavailable", "agent"),
-        AttemptEnd::Drained => ("released", ""),
+        AttemptEnd::Drained | AttemptEnd::HeldTooLong => ("released", ""),
         // Not attempts this worker ran.
         AttemptEnd::LeaseExpired { .. } | AttemptEnd::OutOfHours => return,
     };

@@ -68,27 +68,9 @@ pub struct TestApi {
 }
 
 impl TestApi {
-    /// Serves the API over `db.pool`, with agent calls enabled (`common::AGENT_SECRET`), a 5 s
-    /// task timeout, a 50 ms backoff base and the time-of-day rules off (so tests do not depend
-    /// on the hour in Sydney).
+    /// Serves the API of [`state`] on a free loopback port.
     pub async fn start(db: &TestDb) -> Self {
-        taskfleet::install_crypto_provider();
-        let flags = ApiFlags::try_parse_from([
-            "taskfleet-api-test",
-            "--jwt-secret",
-            JWT_SECRET,
-            "--agent-secret",
-            AGENT_SECRET,
-            "--task-timeout-secs",
-            "5",
-            "--backoff-base-ms",
-            "50",
-            "--business-hours",
-            "off",
-        ])
-        .unwrap();
-        let state = taskfleet::api::AppState::new(db.pool.clone(), &flags.api, JWT_SECRET).unwrap();
-        let app = taskfleet::api::router(state);
+        let app = taskfleet::api::router(state(db));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let server = tokio::spawn(async move {
@@ -170,7 +152,7 @@ impl Drop for TestApi {
     }
 }
 
-fn sign(secret: &str, claims: &ApiClaims) -> String {
+fn sign(secret: &str, claims: &impl serde::Serialize) -> String {
     jsonwebtoken::encode(
         &jsonwebtoken::Header::default(),
         claims,
@@ -185,13 +167,41 @@ fn claims(sub: &str, workspaces: &[Uuid], exp_in_secs: i64) -> ApiClaims {
         sub: sub.to_owned(),
         workspaces: workspaces.to_vec(),
         exp: now + exp_in_secs,
-        iat: now,
+        iat: Some(now),
+        nbf: None,
     }
 }
 
 /// A valid token for `sub`, member of `workspaces`, for an hour.
 pub fn token(sub: &str, workspaces: &[Uuid]) -> String {
     sign(JWT_SECRET, &claims(sub, workspaces, 3600))
+}
+
+/// The API's state over `db.pool`, with agent calls enabled (`common::AGENT_SECRET`), a 5 s task
+/// timeout, a 50 ms backoff base and the time-of-day rules off (so tests do not depend on the
+/// hour in Sydney).
+pub fn state(db: &TestDb) -> taskfleet::api::AppState {
+    taskfleet::install_crypto_provider();
+    let flags = ApiFlags::try_parse_from([
+        "taskfleet-api-test",
+        "--jwt-secret",
+        JWT_SECRET,
+        "--agent-secret",
+        AGENT_SECRET,
+        "--task-timeout-secs",
+        "5",
+        "--backoff-base-ms",
+        "50",
+        "--business-hours",
+        "off",
+    ])
+    .unwrap();
+    taskfleet::api::AppState::new(db.pool.clone(), &flags.api, JWT_SECRET).unwrap()
+}
+
+/// Any claims, signed with the API's secret (HS256).
+pub fn signed(claims: &Value) -> String {
+    sign(JWT_SECRET, claims)
 }
 
 /// Signed with the right secret, but expired a minute ago.

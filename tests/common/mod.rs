@@ -10,6 +10,7 @@
 pub mod agent;
 pub mod api;
 pub mod procs;
+pub mod proxy;
 pub mod wait;
 
 pub use wait::wait_until;

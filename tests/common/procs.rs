@@ -1,4 +1,4 @@
-//! Real `taskfleet` processes: workers that tests start, SIGTERM and `kill -9`.
+//! Real `taskfleet` processes (workers, the API) that tests start, SIGTERM and `kill -9`.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -24,27 +24,22 @@ fn log_path(name: &str) -> PathBuf {
     dir.join(format!("{name}.log"))
 }
 
-pub struct WorkerProc {
-    pub id: String,
-    pub metrics: SocketAddr,
+/// A running `taskfleet` subcommand whose output goes to a log file; killed when dropped.
+pub struct Proc {
+    pub name: String,
     log: PathBuf,
     child: Child,
 }
 
-impl WorkerProc {
-    /// Starts `taskfleet worker` on `db` with `env` on top of test defaults, and waits until its
-    /// /healthz answers 200.
-    pub async fn start(db: &TestDb, env: &[(&str, &str)]) -> Self {
-        let id = format!("w-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
-        let metrics = free_addr();
-        let log_path = log_path(&id);
+impl Proc {
+    /// Starts `taskfleet ARGS` with `DATABASE_URL=database_url`, test defaults and `env` on top.
+    pub fn spawn(name: &str, args: &[&str], database_url: &str, env: &[(&str, &str)]) -> Self {
+        let log_path = log_path(name);
         let log = std::fs::File::create(&log_path).unwrap();
         let mut cmd = Command::new(BIN);
-        cmd.arg("worker")
-            .env("DATABASE_URL", &db.url)
+        cmd.args(args)
+            .env("DATABASE_URL", database_url)
             .env("TASKFLEET_AGENT_SECRET", AGENT_SECRET)
-            .env("TASKFLEET_METRICS_ADDR", metrics.to_string())
-            .env("TASKFLEET_WORKER_ID", &id)
             .env("RUST_LOG", "info,taskfleet=debug")
             // Tests run at any hour; the time-of-day rules have their own pinned-clock tests.
             .env("TASKFLEET_BUSINESS_HOURS", "off")
@@ -53,50 +48,21 @@ impl WorkerProc {
         for (k, v) in env {
             cmd.env(k, v);
         }
-        let child = cmd.spawn().unwrap();
-        let mut w = Self {
-            id,
-            metrics,
+        Self {
+            name: name.to_owned(),
             log: log_path,
-            child,
-        };
-        w.wait_healthy(Duration::from_secs(20)).await;
-        w
-    }
-
-    async fn wait_healthy(&mut self, limit: Duration) {
-        let start = Instant::now();
-        let url = format!("http://{}/healthz", self.metrics);
-        loop {
-            if let Ok(r) = reqwest::get(&url).await
-                && r.status() == 200
-            {
-                return;
-            }
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("worker {} exited early: {status}", self.id);
-            }
-            assert!(
-                start.elapsed() < limit,
-                "worker {} never became healthy",
-                self.id
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            child: cmd.spawn().unwrap(),
         }
     }
 
-    pub async fn metrics_text(&self) -> String {
-        reqwest::get(format!("http://{}/metrics", self.metrics))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
-    }
-
-    /// What the worker has logged so far (text format; no ANSI colours, as stderr is a file).
+    /// What the process has logged so far (text format; no ANSI colours, as stderr is a file).
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap()
+    }
+
+    /// Whether it is still running.
+    pub fn alive(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
     }
 
     pub fn kill9(&mut self) {
@@ -120,16 +86,96 @@ impl WorkerProc {
             if let Some(status) = self.child.try_wait().unwrap() {
                 return status;
             }
-            assert!(start.elapsed() < limit, "worker {} did not exit", self.id);
+            assert!(start.elapsed() < limit, "{} did not exit", self.name);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Waits until `http://addr/path` answers 200; panics if the process exits first.
+    pub async fn wait_ok(&mut self, addr: SocketAddr, path: &str, limit: Duration) {
+        let start = Instant::now();
+        let url = format!("http://{addr}{path}");
+        loop {
+            if let Ok(r) = reqwest::get(&url).await
+                && r.status() == 200
+            {
+                return;
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("{} exited early: {status}\n{}", self.name, self.log());
+            }
+            assert!(
+                start.elapsed() < limit,
+                "{} never answered 200 on {path}",
+                self.name
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
 }
 
-impl Drop for WorkerProc {
+impl Drop for Proc {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// `taskfleet worker` with its metrics and health port.
+pub struct WorkerProc {
+    pub id: String,
+    pub metrics: SocketAddr,
+    pub proc: Proc,
+}
+
+impl WorkerProc {
+    /// Starts `taskfleet worker` on `db` with `env` on top of test defaults, and waits until its
+    /// /healthz answers 200.
+    pub async fn start(db: &TestDb, env: &[(&str, &str)]) -> Self {
+        let mut w = Self::spawn(&db.url, env);
+        w.proc
+            .wait_ok(w.metrics, "/healthz", Duration::from_secs(20))
+            .await;
+        w
+    }
+
+    /// Starts `taskfleet worker` on `database_url` without waiting for anything.
+    pub fn spawn(database_url: &str, env: &[(&str, &str)]) -> Self {
+        let id = format!("w-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+        let metrics = free_addr();
+        let mut all = vec![
+            ("TASKFLEET_METRICS_ADDR", metrics.to_string()),
+            ("TASKFLEET_WORKER_ID", id.clone()),
+        ];
+        all.extend(env.iter().map(|(k, v)| (*k, v.to_string())));
+        let env: Vec<(&str, &str)> = all.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let proc = Proc::spawn(&id, &["worker"], database_url, &env);
+        Self { id, metrics, proc }
+    }
+
+    pub async fn metrics_text(&self) -> String {
+        reqwest::get(format!("http://{}/metrics", self.metrics))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
+    pub fn log(&self) -> String {
+        self.proc.log()
+    }
+
+    pub fn kill9(&mut self) {
+        self.proc.kill9()
+    }
+
+    pub fn sigterm(&self) {
+        self.proc.sigterm()
+    }
+
+    pub async fn wait_exit(&mut self, limit: Duration) -> ExitStatus {
+        self.proc.wait_exit(limit).await
     }
 }
 

@@ -83,7 +83,7 @@ app.kubernetes.io/component: {{ .component }}
 {{- if $root.Values.secrets.existingSecret -}}
 {{- index $root.Values.secrets.existingSecretKeys .key -}}
 {{- else -}}
-{{- index (dict "databaseUrl" "DATABASE_URL" "jwtSecret" "TASKFLEET_JWT_SECRET" "agentSecret" "TASKFLEET_AGENT_SECRET") .key -}}
+{{- index (dict "databaseUrl" "DATABASE_URL" "jwtSecret" "TASKFLEET_JWT_SECRET" "agentSecret" "TASKFLEET_AGENT_SECRET" "apiDbPassword" "TASKFLEET_API_DB_PASSWORD") .key -}}
 {{- end -}}
 {{- end -}}
 
@@ -159,7 +159,7 @@ Rules spanning several values. Included once from configmap.yaml, so every rende
 {{- fail "DATABASE_URL is not configured: set secrets.existingSecret to a Secret holding DATABASE_URL, TASKFLEET_JWT_SECRET and TASKFLEET_AGENT_SECRET (recommended), or pass secrets.databaseUrl (e.g. --set-string secrets.databaseUrl=postgres://user:pass@host:5432/taskfleet)." -}}
 {{- end -}}
 {{- if $s.existingSecret -}}
-{{- range $k := list "databaseUrl" "jwtSecret" "agentSecret" -}}
+{{- range $k := list "databaseUrl" "jwtSecret" "agentSecret" "apiDbPassword" -}}
 {{- if not (index $s.existingSecretKeys $k) -}}
 {{- fail (printf "secrets.existingSecretKeys.%s must name a key of Secret %s" $k $s.existingSecret) -}}
 {{- end -}}
@@ -199,4 +199,18 @@ Rules spanning several values. Included once from configmap.yaml, so every rende
 {{- $fn := include "taskfleet.fullname" . -}}
 {{- printf "namespace=%q, job=~%q" .Release.Namespace (printf "%s-(api|worker-metrics)" $fn) -}}
 {{- end -}}
+{{- end -}}
+
+{{/*
+The taskfleet_api login's password for the chart-managed Secrets: given, or the live Secret's, or
+generated. Both the release Secret and the migration hook's Secret need the same value in one
+render, so the first call stores it in .Values and later calls reuse it.
+*/}}
+{{- define "taskfleet.apiDbPassword" -}}
+{{- $s := .Values.secrets -}}
+{{- if not $s.apiDbPassword -}}
+{{- $live := (lookup "v1" "Secret" .Release.Namespace (include "taskfleet.fullname" .)).data | default dict -}}
+{{- $_ := set $s "apiDbPassword" (index $live "TASKFLEET_API_DB_PASSWORD" | default "" | b64dec | default (randAlphaNum 48)) -}}
+{{- end -}}
+{{- $s.apiDbPassword -}}
 {{- end -}}

@@ -28,7 +28,7 @@ pub async fn list(
     caller: Caller,
     IdPath(id): IdPath,
 ) -> ApiResult<Json<AuditResult>> {
-    let mut tx = tenancy::begin(&s.pool, &caller).await?;
+    let mut tx = tenancy::begin(&s, &caller).await?;
     tenancy::task(&mut tx, &caller, id).await?;
     let audit = store::audit_trail(&mut tx, id, MAX_ROWS).await?;
     tx.commit().await?;

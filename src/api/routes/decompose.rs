@@ -104,7 +104,7 @@ async fn decompose_once(
     caller: &Caller,
     req: &DecomposeRequest,
 ) -> ApiResult<Attempt> {
-    let mut tx = tenancy::begin(&s.pool, caller).await?;
+    let mut tx = tenancy::begin(s, caller).await?;
     tenancy::workspace(&mut tx, caller, req.workspace_id).await?;
     let strategy = store::lock_strategy(&mut tx, req.strategy_id, req.workspace_id)
         .await?

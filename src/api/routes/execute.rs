@@ -62,7 +62,7 @@ pub async fn execute(
             format!("filter.task_type {t:?} is not a task type"),
         ));
     }
-    let mut tx = tenancy::begin(&s.pool, &caller).await?;
+    let mut tx = tenancy::begin(&s, &caller).await?;
     tenancy::workspace(&mut tx, &caller, req.workspace_id).await?;
     tx.commit().await?;
     let filter = ClaimFilter {

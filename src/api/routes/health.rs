@@ -1,24 +1,23 @@
-//! `/healthz` (the process is up), `/readyz` (the database answers), `/metrics` (Prometheus).
+//! `/healthz` (the process is up), `/readyz` (the database answers and takes writes),
+//! `/metrics` (Prometheus).
 
 use axum::extract::State;
 use axum::http::StatusCode;
 
 use crate::api::error::{ApiError, ApiResult};
 use crate::api::state::AppState;
-use crate::db::sql;
 
 pub async fn healthz() -> &'static str {
     "ok\n"
 }
 
 pub async fn readyz(State(s): State<AppState>) -> ApiResult<&'static str> {
-    let probe = crate::db::query(sql::HEALTH_CHECK).execute(&s.pool);
-    match tokio::time::timeout(std::time::Duration::from_secs(2), probe).await {
-        Ok(Ok(_)) => Ok("ready\n"),
-        _ => Err(ApiError {
+    match crate::db::check_ready(&s.pool).await {
+        Ok(()) => Ok("ready\n"),
+        Err(why) => Err(ApiError {
             status: StatusCode::SERVICE_UNAVAILABLE,
             code: "TASK_000",
-            message: "database unreachable".into(),
+            message: why.into(),
         }),
     }
 }

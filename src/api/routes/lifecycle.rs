@@ -33,7 +33,7 @@ pub async fn cancel(
     IdPath(id): IdPath,
     OptionalJson(req): OptionalJson<CancelRequest>,
 ) -> ApiResult<Json<Value>> {
-    let mut tx = tenancy::begin(&s.pool, &caller).await?;
+    let mut tx = tenancy::begin(&s, &caller).await?;
     tenancy::task(&mut tx, &caller, id).await?;
     let reason = req
         .reason
@@ -55,7 +55,7 @@ pub async fn retry(
     IdPath(id): IdPath,
     OptionalJson(req): OptionalJson<RetryRequest>,
 ) -> ApiResult<Json<Value>> {
-    let mut tx = tenancy::begin(&s.pool, &caller).await?;
+    let mut tx = tenancy::begin(&s, &caller).await?;
     tenancy::task(&mut tx, &caller, id).await?;
     let requeued = queue::retry(&mut tx, id, req.reset_retry_count, &caller.actor()).await?;
     tx.commit().await?;

@@ -41,7 +41,7 @@ pub async fn orchestrator(
     caller: Caller,
     ApiQuery(q): ApiQuery<MetricsQuery>,
 ) -> ApiResult<Json<MetricsResult>> {
-    let mut tx = tenancy::begin(&s.pool, &caller).await?;
+    let mut tx = tenancy::begin(&s, &caller).await?;
     let ws = tenancy::workspace(&mut tx, &caller, q.workspace_id).await?;
     let zone = ws.timezone.unwrap_or_else(|| s.default_zone.clone());
     let metrics = read::orchestrator_metrics(&mut tx, ws.id, &zone).await?;

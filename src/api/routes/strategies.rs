@@ -118,7 +118,7 @@ pub async fn create(
     s.limits
         .check(&phases, body.content_pillars.len(), body.kpis.len())
         .map_err(ApiError::over_limit)?;
-    let mut tx = tenancy::begin(&s.pool, &caller).await?;
+    let mut tx = tenancy::begin(&s, &caller).await?;
     tenancy::workspace(&mut tx, &caller, body.workspace_id).await?;
     if let Some(contact) = body.contact_id
         && !store::contact_exists(&mut tx, contact, body.workspace_id).await?

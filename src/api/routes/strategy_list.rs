@@ -36,7 +36,7 @@ pub async fn list(
             "limit {limit} is outside 1..1000"
         )));
     }
-    let mut tx = tenancy::begin(&s.pool, &caller).await?;
+    let mut tx = tenancy::begin(&s, &caller).await?;
     tenancy::workspace(&mut tx, &caller, q.workspace_id).await?;
     let strategies = store::strategy_list(&mut tx, q.workspace_id, limit).await?;
     tx.commit().await?;

@@ -51,7 +51,7 @@ pub async fn create(
     StrictJson(body): StrictJson<CreateTask>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let (task, requested_priority) = validate(body, s.pass.clock.now())?;
-    let mut tx = tenancy::begin(&s.pool, &caller).await?;
+    let mut tx = tenancy::begin(&s, &caller).await?;
     tenancy::workspace(&mut tx, &caller, task.workspace_id).await?;
     check_dependencies(&mut tx, &task).await?;
     let actor = caller.actor();
@@ -80,7 +80,7 @@ pub async fn get(
     caller: Caller,
     IdPath(id): IdPath,
 ) -> ApiResult<Json<Value>> {
-    let mut tx = tenancy::begin(&s.pool, &caller).await?;
+    let mut tx = tenancy::begin(&s, &caller).await?;
     let row = tenancy::task(&mut tx, &caller, id).await?;
     tx.commit().await?;
     Ok(Json(json!({"success": true, "task": row})))
