@@ -413,7 +413,11 @@ async fn tasks_held_behind_a_slow_one_are_released_for_another_worker(pool: PgPo
             row.completed_at < slow_row.completed_at,
             "a fast task waited for the slow call: {row:?} vs {slow_row:?}"
         );
-        assert_eq!(agent.calls_for(t.id).len(), 1, "released unstarted, run once");
+        assert_eq!(
+            agent.calls_for(t.id).len(),
+            1,
+            "released unstarted, run once"
+        );
         released += db
             .audit_actions(t.id)
             .await
