@@ -108,12 +108,15 @@ call() { # method path token [body]
   curl -fsS -X "$1" "$BASE$2" -H "authorization: Bearer $3" -H 'content-type: application/json' ${4:+-d "$4"} \
     || die "$1 $2 failed (api log: $(tail -n3 "$work/api.log"))"
 }
-strategy_a=$(call POST /api/strategies "$token_a" \
-  "$(jq -c --arg ws "$ws_a" '. + {workspace_id: $ws}' src/demo/sample_strategy.json)" | jq -r .strategy_id)
-strategy_b=$(call POST /api/strategies "$token_b" "$(jq -nc --arg ws "$ws_b" '{workspace_id: $ws,
-  name: "Globex autumn", campaign_calendar: {phases: [{phase_name: "Only phase",
-  key_activities: ["Draft Globex newsletter", "Research Globex competitors"]}]},
-  content_pillars: [], kpis: [{metric_name: "Globex signups"}]}')" | jq -r .strategy_id)
+# JSON with python3 (CI has it for import_graph.py), not jq.
+json_get() { python3 -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
+body_a=$(python3 -c 'import json, sys; b = json.load(open("src/demo/sample_strategy.json")); b["workspace_id"] = sys.argv[1]; print(json.dumps(b))' "$ws_a")
+body_b=$(python3 -c 'import json, sys; print(json.dumps({"workspace_id": sys.argv[1], "name": "Globex autumn",
+  "campaign_calendar": {"phases": [{"phase_name": "Only phase",
+    "key_activities": ["Draft Globex newsletter", "Research Globex competitors"]}]},
+  "content_pillars": [], "kpis": [{"metric_name": "Globex signups"}]}))' "$ws_b")
+strategy_a=$(call POST /api/strategies "$token_a" "$body_a" | json_get strategy_id)
+strategy_b=$(call POST /api/strategies "$token_b" "$body_b" | json_get strategy_id)
 call POST /api/tasks/decompose "$token_a" "{\"strategy_id\":\"$strategy_a\",\"workspace_id\":\"$ws_a\"}" >/dev/null
 call POST /api/tasks/decompose "$token_b" "{\"strategy_id\":\"$strategy_b\",\"workspace_id\":\"$ws_b\"}" >/dev/null
 # Execute passes in A only: phase 1, the pillars and the KPIs run (some fail and wait for a retry),
@@ -123,7 +126,7 @@ for _ in 1 2; do
 done
 
 mkdir -p "$SHOTS"
-echo "== browser (chromium, playwright-core $(jq -r '.packages["node_modules/playwright-core"].version' scripts/ui-test/package-lock.json))"
+echo "== browser (chromium, playwright-core $(python3 -c 'import json; print(json.load(open("scripts/ui-test/package-lock.json"))["packages"]["node_modules/playwright-core"]["version"])'))"
 NODE_PATH="$NODE_MODULES" BASE="$BASE" CHROMIUM="$CHROMIUM" SHOTS="$SHOTS" \
   WS_A="$ws_a" WS_B="$ws_b" TOKEN_A="$token_a" TOKEN_B="$token_b" \
   STRATEGY_A="$strategy_a" STRATEGY_B="$strategy_b" JWT_SECRET="$TASKFLEET_JWT_SECRET" \
