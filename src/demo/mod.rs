@@ -246,7 +246,7 @@ impl Finished {
         ));
         // The token rides in the fragment, which the browser keeps to itself (README "Dashboard").
         say(&format!(
-            "Or watch it in a browser (the dashboard):\n\n  http://{api_addr}/ui/?workspace={workspace}#token={token}\n"
+            "Or look around in the dashboard:\n\n  http://{api_addr}/ui/?workspace={workspace}#token={token}\n"
         ));
         say(&format!("  database    {}", redact_password(scratch.url())));
         say(&format!("  JWT secret  {jwt_secret}"));
