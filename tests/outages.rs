@@ -265,3 +265,118 @@ async fn agent_successes_during_a_read_only_spell_are_all_recorded_once(pool: Pg
     .await;
     assert_each_ran_once(&db, &agent, &ids).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_workers_ride_out_a_fast_and_an_immediate_restart() {
+    // A server of the test's own (initdb in a temp dir, as the demo's), so it can really be
+    // restarted: `pg_ctl restart -m fast`, then `-m immediate` (a crash: no checkpoint, crash
+    // recovery on start), each mid-run under three worker processes.
+    use taskfleet::demo::postgres::{EmbeddedPostgres, Shutdown};
+    let mut pg = tokio::task::spawn_blocking(EmbeddedPostgres::start)
+        .await
+        .unwrap()
+        .expect("a private PostgreSQL (server binaries installed)");
+    // Commits survive the crash, as on any production server; then restart it as such.
+    pg.durable_commits = true;
+    pg.stop(Shutdown::Fast);
+    pg.start_again().unwrap();
+    let url = pg.url.clone();
+    let pool = taskfleet::db::lazy_pool(&url, 4, taskfleet::db::Acquire::Patient).unwrap();
+    taskfleet::db::migrate::run(&pool).await.unwrap();
+    let db = TestDb::new(pool);
+    let agent = TestAgent::always(Reply::After(
+        Duration::from_millis(100),
+        Box::new(Reply::Ok(json!({"ok": true}))),
+    ))
+    .await;
+    db.register_agent(AGENT, &agent.url).await;
+    let mut workers: Vec<WorkerProc> = (0..3)
+        .map(|_| WorkerProc::spawn(&url, &[("TASKFLEET_CONCURRENCY", "4")]))
+        .collect();
+    for w in &mut workers {
+        w.proc.wait_ok(w.metrics, "/healthz", MINUTE).await;
+    }
+    let ids = insert_tasks(&db, 300).await;
+    for (round, how) in [Shutdown::Fast, Shutdown::Immediate]
+        .into_iter()
+        .enumerate()
+    {
+        let target = 60 * (round as i64 + 1);
+        wait_until("tasks completed before the restart", MINUTE, async || {
+            completed(&db).await >= target
+        })
+        .await;
+        let stopped = std::time::Instant::now();
+        pg.stop(how);
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        pg.start_again().unwrap();
+        let back = std::time::Instant::now();
+        for w in &workers {
+            wait_status(w.metrics, "/readyz", 200).await;
+        }
+        // Processing resumes: more tasks complete soon after the server is back.
+        let before = completed(&db).await;
+        wait_until("processing resumes", MINUTE, async || {
+            completed(&db).await > before
+        })
+        .await;
+        println!(
+            "{how:?} restart: down {:?}, processing again {:?} after the server was back",
+            back - stopped,
+            back.elapsed()
+        );
+    }
+    wait_until("every task completed", MINUTE, async || {
+        completed(&db).await == ids.len() as i64
+    })
+    .await;
+    assert_each_ran_once(&db, &agent, &ids).await;
+    for w in &mut workers {
+        assert!(w.proc.alive(), "a worker exited:\n{}", w.log());
+    }
+}
+
+#[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
+async fn terminating_every_worker_connection_again_and_again_loses_nothing(pool: PgPool) {
+    // pg_terminate_backend on every connection of two workers (pool, LISTEN, sweeps), five
+    // times mid-run: they reconnect, and every task completes once.
+    let db = TestDb::new(pool);
+    let agent = TestAgent::always(Reply::After(
+        Duration::from_millis(100),
+        Box::new(Reply::Ok(json!({"ok": true}))),
+    ))
+    .await;
+    db.register_agent(AGENT, &agent.url).await;
+    let mut workers = Vec::new();
+    for _ in 0..2 {
+        workers.push(WorkerProc::start(&db, &[("TASKFLEET_CONCURRENCY", "4")]).await);
+    }
+    let ids = insert_tasks(&db, 150).await;
+    for round in 1..=5 {
+        wait_until(
+            "tasks completed before the next round",
+            MINUTE,
+            async || completed(&db).await >= 20 * round,
+        )
+        .await;
+        let killed: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = current_database() AND application_name = 'taskfleet') k",
+        )
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+        assert!(
+            killed > 0,
+            "round {round}: no worker connection to terminate"
+        );
+    }
+    wait_until("every task completed", MINUTE, async || {
+        completed(&db).await == ids.len() as i64
+    })
+    .await;
+    assert_each_ran_once(&db, &agent, &ids).await;
+    for w in &mut workers {
+        assert!(w.proc.alive(), "{}", w.log());
+    }
+}

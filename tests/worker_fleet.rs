@@ -435,3 +435,49 @@ async fn tasks_held_behind_a_slow_one_are_released_for_another_worker(pool: PgPo
     assert_eq!(reasons, ["waited too long for a free slot"]);
     db.assert_queue_consistent().await;
 }
+
+#[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
+async fn a_result_fenced_out_by_a_lost_lease_is_neither_counted_nor_logged_as_executed(
+    pool: PgPool,
+) {
+    // While the agent works, the attempt loses its lease (as if reclaimed and claimed again
+    // elsewhere: a new attempt token). Its late success matches nothing; the worker must not
+    // report an execution that was not recorded.
+    let db = TestDb::new(pool);
+    let agent = TestAgent::always(Reply::After(
+        Duration::from_millis(800),
+        Box::new(Reply::Ok(json!({"late": true}))),
+    ))
+    .await;
+    db.register_agent("slowish", &agent.url).await;
+    let ws = db.workspace().await;
+    let w = WorkerProc::start(&db, &[]).await;
+    let task = new_task(ws, "slowish");
+    db.insert(std::slice::from_ref(&task)).await;
+    agent.wait_called(task.id, MINUTE).await;
+    let stolen =
+        sqlx::query("UPDATE task_queue SET attempt_token = gen_random_uuid() WHERE id = $1")
+            .bind(task.id)
+            .execute(&db.pool)
+            .await
+            .unwrap()
+            .rows_affected();
+    assert_eq!(stolen, 1);
+    common::wait_until("the worker gives up the late outcome", MINUTE, async || {
+        w.log().contains("outcome not recorded")
+    })
+    .await;
+    let row = db.task(task.id).await;
+    assert_eq!(
+        row.status, "in_progress",
+        "the late result changed nothing: {row:?}"
+    );
+    assert!(!w.log().contains("Task executed"), "{}", w.log());
+    assert!(
+        !w.metrics_text()
+            .await
+            .lines()
+            .any(|l| l.starts_with("taskfleet_tasks_completed_total")),
+        "a fenced-out result was counted"
+    );
+}

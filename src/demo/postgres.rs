@@ -3,6 +3,10 @@
 //! too, its process group its own), stopped and removed on drop — on success, error and Ctrl-C
 //! alike. `initdb` refuses to
 //! run as root, so as root the server runs as the `postgres` system user.
+//!
+//! Tests also use it as a server of their own to take away: [`EmbeddedPostgres::stop`] (fast or
+//! immediate, the latter a crash as far as clients and recovery are concerned) and
+//! [`EmbeddedPostgres::start_again`] on the same port and data.
 
 use std::net::TcpListener;
 use std::os::unix::fs::chown;
@@ -20,6 +24,22 @@ pub struct EmbeddedPostgres {
     pub url: String,
     dir: PathBuf,
     server: Option<Child>,
+    bin: PathBuf,
+    owner: Option<(u32, u32)>,
+    port: u16,
+    /// Whether a commit waits for its WAL write: without it an immediate shutdown (a crash)
+    /// loses the last commits, which a test of crashes must not see. fsync stays off: a crash of
+    /// the server is not one of the machine.
+    pub durable_commits: bool,
+}
+
+/// How [`EmbeddedPostgres::stop`] shuts the server down (`pg_ctl stop -m ...`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shutdown {
+    /// SIGINT: backends end, the postmaster checkpoints and exits.
+    Fast,
+    /// SIGQUIT: everything exits at once, no checkpoint; the next start runs crash recovery.
+    Immediate,
 }
 
 impl EmbeddedPostgres {
@@ -43,13 +63,17 @@ impl EmbeddedPostgres {
             url: String::new(),
             dir,
             server: None,
+            bin,
+            owner,
+            port: TcpListener::bind("127.0.0.1:0")?.local_addr()?.port(),
+            durable_commits: false,
         };
         if let Some((uid, gid)) = owner {
             chown(&pg.dir, Some(uid), Some(gid))
                 .context("cannot hand the demo directory to the postgres user")?;
         }
         let data = pg.dir.join("data");
-        let out = as_user(Command::new(bin.join("initdb")), owner)
+        let out = as_user(Command::new(pg.bin.join("initdb")), owner)
             .args([
                 "-D",
                 path_str(&data)?,
@@ -69,27 +93,49 @@ impl EmbeddedPostgres {
                 String::from_utf8_lossy(&out.stderr).trim()
             );
         }
-        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-        let log = std::fs::File::create(pg.dir.join("postgres.log"))?;
-        if let Some((uid, gid)) = owner {
-            chown(pg.dir.join("postgres.log"), Some(uid), Some(gid))?;
+        pg.url = format!(
+            "postgres://postgres@127.0.0.1:{}/postgres?sslmode=disable",
+            pg.port
+        );
+        pg.start_again()?;
+        Ok(pg)
+    }
+
+    /// Starts the server on its data and port (again, after [`EmbeddedPostgres::stop`]); returns
+    /// once it accepts connections.
+    pub fn start_again(&mut self) -> Result<()> {
+        if self.server.is_some() {
+            bail!("the server is already running");
         }
-        let server = as_user(Command::new(bin.join("postgres")), owner)
+        let data = self.dir.join("data");
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.join("postgres.log"))?;
+        if let Some((uid, gid)) = self.owner {
+            chown(self.dir.join("postgres.log"), Some(uid), Some(gid))?;
+        }
+        let server = as_user(Command::new(self.bin.join("postgres")), self.owner)
             .args([
                 "-D",
                 path_str(&data)?,
                 "-p",
-                &port.to_string(),
+                &self.port.to_string(),
                 "-h",
                 "127.0.0.1",
             ])
-            .args(["-k", path_str(&pg.dir)?])
-            // A throwaway database: durability buys nothing here.
+            .args(["-k", path_str(&self.dir)?])
+            // A throwaway database: durability buys nothing here, except to a test that crashes
+            // the server on purpose and must not lose what was committed (a claim, say).
             .args([
                 "-c",
                 "fsync=off",
                 "-c",
-                "synchronous_commit=off",
+                if self.durable_commits {
+                    "synchronous_commit=on"
+                } else {
+                    "synchronous_commit=off"
+                },
                 "-c",
                 "full_page_writes=off",
             ])
@@ -98,16 +144,38 @@ impl EmbeddedPostgres {
             .stderr(Stdio::from(log))
             .spawn()
             .context("cannot start postgres")?;
-        pg.server = Some(server);
-        pg.url = format!("postgres://postgres@127.0.0.1:{port}/postgres?sslmode=disable");
-        pg.wait_ready(port)?;
-        Ok(pg)
+        self.server = Some(server);
+        self.wait_ready()
     }
 
-    fn wait_ready(&mut self, port: u16) -> Result<()> {
+    /// Shuts the server down and waits until it has exited.
+    pub fn stop(&mut self, how: Shutdown) {
+        let Some(mut server) = self.server.take() else {
+            return;
+        };
+        let signal = match how {
+            Shutdown::Fast => "-INT",
+            Shutdown::Immediate => "-QUIT",
+        };
+        let _ = Command::new("kill")
+            .args([signal, &server.id().to_string()])
+            .status();
+        let start = Instant::now();
+        while !matches!(server.try_wait(), Ok(Some(_))) {
+            if start.elapsed() > Duration::from_secs(10) {
+                let _ = server.kill();
+                let _ = server.wait();
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn wait_ready(&mut self) -> Result<()> {
         let start = Instant::now();
         loop {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+            // The pid file is rewritten by each start; the port may still answer a dying server.
+            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok()
                 && self.dir.join("data/postmaster.pid").exists()
             {
                 // Accepting TCP is not yet accepting queries; the caller's connect retries briefly.
@@ -137,21 +205,7 @@ impl EmbeddedPostgres {
 
 impl Drop for EmbeddedPostgres {
     fn drop(&mut self) {
-        if let Some(mut server) = self.server.take() {
-            // SIGINT = fast shutdown: backends end, the postmaster exits.
-            let _ = Command::new("kill")
-                .args(["-INT", &server.id().to_string()])
-                .status();
-            let start = Instant::now();
-            while !matches!(server.try_wait(), Ok(Some(_))) {
-                if start.elapsed() > Duration::from_secs(10) {
-                    let _ = server.kill();
-                    let _ = server.wait();
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-        }
+        self.stop(Shutdown::Fast);
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }

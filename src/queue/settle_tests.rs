@@ -301,3 +301,119 @@ fn a_claim_is_held_only_outside_its_start_window() {
         }
     }
 }
+
+/// Property tests (issue 20): whatever an attempt's end, the task's retry budget and position,
+/// business hours on or off and the hour of the week, settle keeps a success's output whole and
+/// counts at most the one retry the contract says.
+mod properties {
+    use proptest::prelude::*;
+    use serde_json::Value;
+
+    use super::*;
+
+    fn output() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>()
+                .prop_filter("JSON has no NaN or infinity", |f| f.is_finite())
+                .prop_map(Value::from),
+            ".{0,12}".prop_map(Value::from),
+        ];
+        leaf.prop_recursive(4, 32, 5, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
+                prop::collection::btree_map(".{0,6}", inner, 0..5)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    fn end() -> impl Strategy<Value = AttemptEnd> {
+        prop_oneof![
+            output().prop_map(|o| AttemptEnd::Agent(Outcome::Success(o))),
+            proptest::option::of(0u64..600).prop_map(|secs| {
+                AttemptEnd::Agent(Outcome::Transient {
+                    class: "http_503".into(),
+                    error: "HTTP 503: down".into(),
+                    retry_after: secs.map(Duration::from_secs),
+                })
+            }),
+            Just(AttemptEnd::Agent(Outcome::Permanent {
+                class: "http_400".into(),
+                error: "TASK_015: agent refused the task: HTTP 400".into(),
+            })),
+            Just(AttemptEnd::Agent(Outcome::Unavailable {
+                error: "TASK_004: agent x".into(),
+            })),
+            Just(AttemptEnd::LeaseExpired {
+                worker: Some("w1".into()),
+            }),
+            Just(AttemptEnd::OutOfHours),
+            Just(AttemptEnd::Drained),
+            Just(AttemptEnd::HeldTooLong),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+
+        #[test]
+        fn settle_never_loses_a_result_or_double_counts_a_retry(
+            end in end(),
+            max_retries in 0i32..8,
+            used in 0i32..8,
+            priority in 1i32..=10,
+            hours in any::<bool>(),
+            offset_secs in 0i64..(7 * 24 * 3600),
+        ) {
+            let retry_count = used.min(max_retries);
+            let view = AttemptView {
+                lease: lease(),
+                retry_count,
+                max_retries,
+                timing: TaskTiming {
+                    priority,
+                    task_type: "content",
+                    assigned_agent: "content-generator",
+                    timezone: Some("Australia/Sydney"),
+                },
+            };
+            let now = utc(EVENING) + TimeDelta::seconds(offset_secs);
+            let time = time_rules(hours);
+            let got = settle(view, &end, Rules { retry: &POLICY, time: &time }, now);
+            let counts_as_retry = matches!(
+                end,
+                AttemptEnd::Agent(Outcome::Transient { .. }) | AttemptEnd::LeaseExpired { .. }
+            );
+            match (&end, &got) {
+                (AttemptEnd::Agent(Outcome::Success(sent)), Transition::Complete { lease: l, output }) => {
+                    prop_assert_eq!(*l, lease());
+                    prop_assert_eq!(output, sent, "the output is kept whole");
+                }
+                (AttemptEnd::Agent(Outcome::Success(_)), other) => {
+                    prop_assert!(false, "a success became {:?}", other);
+                }
+                (_, Transition::Complete { .. }) => prop_assert!(false, "only a success completes"),
+                (_, Transition::Requeue(r)) => {
+                    prop_assert_eq!(r.lease, lease());
+                    prop_assert_eq!(r.increment, i32::from(counts_as_retry));
+                    prop_assert!(
+                        retry_count + r.increment <= max_retries,
+                        "retry_count {} + {} over max_retries {}", retry_count, r.increment, max_retries
+                    );
+                    prop_assert!(r.next_run_at >= now, "a requeue runs no earlier than now");
+                }
+                (_, Transition::Fail(f)) => {
+                    prop_assert_eq!(f.lease, lease());
+                    let permanent = matches!(end, AttemptEnd::Agent(Outcome::Permanent { .. }));
+                    prop_assert!(
+                        permanent || (counts_as_retry && retry_count == max_retries),
+                        "failed with retries left: {:?}", f
+                    );
+                }
+            }
+        }
+    }
+}

@@ -2,15 +2,17 @@
 //! the finisher drains whatever has arrived meanwhile and writes it with one statement per kind
 //! (complete, requeue, fail), so a busy worker pays a fraction of a round trip per task.
 
+use std::collections::HashSet;
 use std::time::Instant;
 
 use sqlx::PgPool;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
+use uuid::Uuid;
 
 use super::config::WorkerConfig;
 use super::record::{record_metrics, write_with_retries};
-use crate::queue::{AttemptEnd, Batch, ClaimedTask, settle};
+use crate::queue::{AttemptEnd, Batch, ClaimedTask, Transition, settle};
 
 /// Most outcomes written by one statement.
 const MAX_BATCH: usize = 512;
@@ -67,6 +69,18 @@ pub fn spawn(
     (Finisher { tx }, handle)
 }
 
+/// What the logs and metrics need of a transition: all but a completion's output, which may be
+/// large and goes to the batch instead.
+fn without_output(t: &Transition) -> Transition {
+    match t {
+        Transition::Complete { lease, .. } => Transition::Complete {
+            lease: *lease,
+            output: serde_json::Value::Null,
+        },
+        other => other.clone(),
+    }
+}
+
 /// Settles each attempt of the batch at one instant and writes the transitions.
 async fn write(
     pool: &PgPool,
@@ -76,9 +90,10 @@ async fn write(
 ) {
     let now = cfg.clock.now();
     let mut batch = Batch::default();
+    let mut settled = Vec::with_capacity(finished.len());
     for f in finished.iter() {
         let transition = settle(f.task.attempt_view(), &f.end, cfg.rules(), now);
-        record_metrics(&f.task, &f.end, &transition, f.started.elapsed());
+        settled.push((without_output(&transition), f.started.elapsed()));
         batch.push(transition);
     }
     for due in batch.due_times() {
@@ -86,8 +101,25 @@ async fn write(
             let _ = wake.send(Instant::now() + wait);
         }
     }
-    write_with_retries(pool, &cfg.id, &batch).await;
-    for f in finished.drain(..) {
+    let applied = write_with_retries(pool, &cfg.id, &batch).await;
+    // Counted and logged once written: an outcome whose lease was lost (fenced out) or that
+    // was given up on is not an execution to report.
+    let written: HashSet<Uuid> = applied
+        .map(|a| {
+            a.completed
+                .into_iter()
+                .chain(a.requeued)
+                .chain(a.failed)
+                .collect()
+        })
+        .unwrap_or_default();
+    for (f, (transition, took)) in finished.drain(..).zip(settled) {
+        if written.contains(&f.task.id) {
+            record_metrics(&f.task, &f.end, &transition, took);
+        } else {
+            tracing::warn!(task_id = %f.task.id, attempt = f.task.attempt(),
+                "outcome not recorded: the attempt lost its lease (another attempt owns the task) or the write was given up");
+        }
         let _ = f.done.send(());
     }
 }

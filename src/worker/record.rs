@@ -7,20 +7,21 @@ use sqlx::PgPool;
 
 use super::config::WorkerConfig;
 use crate::audit::Action;
-use crate::queue::{self, AttemptEnd, Batch, ClaimedTask, Outcome, Transition};
+use crate::queue::{self, Applied, AttemptEnd, Batch, ClaimedTask, Outcome, Transition};
 
 /// Writes a batch. While the database is unreachable, read-only or out of connections, the
 /// outcomes are held and written again with backoff for as long as the process lives: the
 /// attempts stay in flight, so their leases keep being renewed once it answers, and a write that
 /// comes after a lease was lost matches nothing (fenced). Any other error is retried a few times,
 /// then logged and given up: the leases expire and the reaper takes the tasks back.
-pub async fn write_with_retries(pool: &PgPool, worker_id: &str, batch: &Batch) {
+/// Returns what was written, or None when it gave up.
+pub async fn write_with_retries(pool: &PgPool, worker_id: &str, batch: &Batch) -> Option<Applied> {
     const OTHER_ERROR_TRIES: u32 = 8;
     let mut delay = Duration::from_millis(100);
     let mut other_errors = 0;
     loop {
         match batch.apply(pool, worker_id).await {
-            Ok(_) => return,
+            Ok(applied) => return Some(applied),
             Err(e) if crate::db::is_unavailable(&e) => tracing::warn!(
                 error = %e, retry_in_ms = delay.as_millis() as u64,
                 "database unavailable; holding outcomes until they are written"
@@ -29,7 +30,7 @@ pub async fn write_with_retries(pool: &PgPool, worker_id: &str, batch: &Batch) {
                 other_errors += 1;
                 if other_errors == OTHER_ERROR_TRIES {
                     tracing::error!(error = %e, "giving up writing outcomes; leases will be reclaimed");
-                    return;
+                    return None;
                 }
                 tracing::warn!(error = %e, attempt = other_errors, "writing outcomes failed; retrying");
             }
