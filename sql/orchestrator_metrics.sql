@@ -2,6 +2,8 @@
 -- "Today" is the calendar day in the workspace's zone ($2, e.g. Australia/Sydney).
 -- Execution time is started_at → completed_at of the last attempt of completed tasks.
 -- agents_utilization: each agent's share of the attempts that finished today (0..1).
+-- p95_execution_time_ms: the 95th percentile of the same execution times as the average.
+-- agents_in_flight: in_progress tasks per agent now (agents with none are absent).
 -- Params: $1 workspace_id uuid, $2 zone text
 WITH day AS (
   SELECT date_trunc('day', now() AT TIME ZONE $2) AT TIME ZONE $2 AS start
@@ -34,4 +36,10 @@ SELECT
   (SELECT coalesce(jsonb_object_agg(assigned_agent, share), '{}')
      FROM (SELECT assigned_agent,
                   round((count(*)::numeric / sum(count(*)) OVER ()), 4)::float8 AS share
-           FROM finished_today GROUP BY assigned_agent) s) AS agents_utilization;
+           FROM finished_today GROUP BY assigned_agent) s) AS agents_utilization,
+  (SELECT coalesce(round(percentile_cont(0.95) WITHIN GROUP (
+            ORDER BY extract(epoch FROM completed_at - started_at) * 1000)), 0)::float8
+     FROM t WHERE status = 'completed' AND started_at IS NOT NULL) AS p95_execution_time_ms,
+  (SELECT coalesce(jsonb_object_agg(assigned_agent, n), '{}')
+     FROM (SELECT assigned_agent, count(*) AS n FROM t WHERE status = 'in_progress'
+           GROUP BY assigned_agent) f) AS agents_in_flight;

@@ -361,6 +361,29 @@ async fn keep_running_prints_how_to_reach_it_and_exits_0_on_sigint(pool: PgPool)
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
+
+    // The dashboard's URL: the page itself, and a token in the fragment that the API accepts
+    // for the workspace the query names.
+    let dashboard = stdout
+        .split_whitespace()
+        .find(|s| s.starts_with("http://") && s.contains("/ui/?workspace="))
+        .unwrap_or_else(|| panic!("no dashboard URL: {stdout}"));
+    let (page, fragment_token) = dashboard.split_once("#token=").unwrap();
+    assert!(
+        page.ends_with(&format!("/ui/?workspace={workspace}")),
+        "{dashboard}"
+    );
+    let response = reqwest::get(page).await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(response.text().await.unwrap().contains("<title>taskfleet"));
+    let response = reqwest::Client::new()
+        .get(status_url)
+        .bearer_auth(fragment_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+
     let scratch_pool = PgPool::connect(database_url).await.unwrap();
     let completed: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM autonomous_tasks WHERE workspace_id = $1 AND status = 'completed'",

@@ -10,6 +10,7 @@
 //! * [`store`]: the API's reads and writes outside the task queue (strategies, contacts, audit).
 //! * [`execute_pass`]: one bounded execute pass, for `POST /api/tasks/execute` and `auto_execute`.
 //! * [`openapi`]: the OpenAPI document of all of the above, served at `/api/openapi.json`.
+//! * [`ui`]: the operator dashboard's embedded assets at `/ui/`.
 
 pub mod error;
 pub mod execute_pass;
@@ -19,6 +20,7 @@ pub mod routes;
 pub mod state;
 pub mod store;
 pub mod tenancy;
+pub mod ui;
 mod unique_keys;
 
 pub use state::AppState;

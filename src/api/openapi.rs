@@ -17,7 +17,10 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{RefOr, Required};
 use utoipa::{Modify, OpenApi};
 
-use super::routes::{decompose, execute, health, lifecycle, metrics, status, strategies, tasks};
+use super::routes::{
+    audit, decompose, execute, health, lifecycle, metrics, status, strategies, strategy_list, tasks,
+};
+use super::ui;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -27,14 +30,19 @@ use super::routes::{decompose, execute, health, lifecycle, metrics, status, stra
         health::metrics,
         serve,
         strategies::create,
+        strategy_list::list,
         decompose::decompose,
         tasks::create,
         execute::execute,
         status::status,
         tasks::get,
+        audit::list,
         lifecycle::cancel,
         lifecycle::retry,
         metrics::orchestrator,
+        ui::redirect,
+        ui::index,
+        ui::asset,
     ),
     modifiers(&Contract),
     tags(
@@ -43,6 +51,7 @@ use super::routes::{decompose, execute, health, lifecycle, metrics, status, stra
         (name = "metrics", description = "A workspace's orchestrator metrics and alerts."),
         (name = "health", description = "Liveness, readiness and Prometheus metrics; no token."),
         (name = "schema", description = "This document; no token."),
+        (name = "dashboard", description = "The operator dashboard's page and assets; no token (its data comes from the routes above, with the bearer token)."),
     )
 )]
 struct ApiDoc;

@@ -1,5 +1,8 @@
-//! The API's writes and reads outside the task queue: contacts, strategies, audit rows.
+//! The API's writes and reads outside the task queue: contacts, strategies, audit rows (written,
+//! and read back as a task's trail).
 
+use chrono::{DateTime, Utc};
+use serde::Serialize;
 use serde_json::Value;
 use sqlx::PgConnection;
 use sqlx::types::Json;
@@ -17,6 +20,41 @@ pub async fn contact_exists(
         .bind(id)
         .bind(workspace_id)
         .fetch_one(db)
+        .await
+}
+
+pub async fn strategy_exists(
+    db: &mut PgConnection,
+    id: Uuid,
+    workspace_id: Uuid,
+) -> Result<bool, sqlx::Error> {
+    crate::db::query_scalar(sql::STRATEGY_EXISTS)
+        .bind(id)
+        .bind(workspace_id)
+        .fetch_one(db)
+        .await
+}
+
+/// A strategy as GET /api/strategies lists it.
+#[derive(Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct StrategySummary {
+    pub id: Uuid,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub decomposed: bool,
+    pub task_count: i64,
+}
+
+/// A workspace's strategies, newest first.
+pub async fn strategy_list(
+    db: &mut PgConnection,
+    workspace_id: Uuid,
+    limit: i64,
+) -> Result<Vec<StrategySummary>, sqlx::Error> {
+    crate::db::query_as(sql::STRATEGY_LIST)
+        .bind(workspace_id)
+        .bind(limit)
+        .fetch_all(db)
         .await
 }
 
@@ -104,4 +142,32 @@ pub async fn audit(db: &mut PgConnection, e: AuditEntry<'_>) -> Result<(), sqlx:
         .execute(db)
         .await?;
     Ok(())
+}
+
+/// One row of a task's audit trail, as GET /api/tasks/{id}/audit answers it.
+#[derive(Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct AuditRow {
+    pub id: i64,
+    pub action: String,
+    /// The acting component: `task-orchestrator`, `api:<sub>`, a worker id.
+    pub agent: String,
+    /// The task's status after the change.
+    pub status: Option<String>,
+    /// What the action recorded (its error, retry count, reason...).
+    #[schema(value_type = Object)]
+    pub details: Json<Value>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A task's audit rows, oldest first, at most `limit`.
+pub async fn audit_trail(
+    db: &mut PgConnection,
+    task_id: Uuid,
+    limit: i64,
+) -> Result<Vec<AuditRow>, sqlx::Error> {
+    crate::db::query_as(sql::AUDIT_LIST_BY_TASK)
+        .bind(task_id)
+        .bind(limit)
+        .fetch_all(db)
+        .await
 }

@@ -129,6 +129,7 @@ pub async fn run(cmd: Command) -> Result<()> {
                 task_id: None,
                 status: status.map(Status::from),
                 assigned_agent: agent,
+                ..StatusFilter::default()
             };
             for t in read::status_page(&mut conn, &filter, after, limit).await? {
                 println!(

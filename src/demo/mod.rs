@@ -244,6 +244,10 @@ impl Finished {
         say(&format!(
             "\nThe API keeps running on http://{api_addr}. Try:\n\n  curl -s -H 'Authorization: Bearer {token}' \\\n    'http://{api_addr}/api/tasks/status?workspace_id={workspace}&limit=5'\n"
         ));
+        // The token rides in the fragment, which the browser keeps to itself (README "Dashboard").
+        say(&format!(
+            "Or look around in the dashboard:\n\n  http://{api_addr}/ui/?workspace={workspace}#token={token}\n"
+        ));
         say(&format!("  database    {}", redact_password(scratch.url())));
         say(&format!("  JWT secret  {jwt_secret}"));
         say(&format!(
@@ -359,6 +363,12 @@ async fn drive(
         crate::auth::DEFAULT_MAX_TTL_SECS,
     )?;
     let client = Client::new(api_addr, &token)?;
+    if args.keep_running {
+        // Early, so the strategy can be watched while it runs (with --latency-ms it runs slower).
+        say(&format!(
+            "watch it in the dashboard: http://{api_addr}/ui/?workspace={workspace}#token={token}"
+        ));
+    }
     let mut body = strategy;
     body["workspace_id"] = json!(workspace);
     let created = client.post("/api/strategies", &body).await?;

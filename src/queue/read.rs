@@ -92,6 +92,13 @@ pub struct StatusFilter {
     pub task_id: Option<Uuid>,
     pub status: Option<Status>,
     pub assigned_agent: Option<String>,
+    pub task_type: Option<String>,
+    pub strategy_id: Option<Uuid>,
+    pub priority: Option<i32>,
+    /// Text the description contains, case-insensitive.
+    pub text: Option<String>,
+    /// Only the tasks that depend on this one (its downstream).
+    pub depends_on: Option<Uuid>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -106,6 +113,17 @@ pub struct StatusRow {
     pub created_at: DateTime<Utc>,
     pub deadline: Option<DateTime<Utc>>,
     pub dependencies_met: bool,
+    pub task_type: String,
+    pub strategy_id: Option<Uuid>,
+    pub retry_count: i32,
+    pub max_retries: i32,
+    pub depends_on: Vec<Uuid>,
+    /// in_progress with an expired lease (what `stuck_tasks` lists).
+    pub stuck: bool,
+    /// Position and name of its phase in its strategy's recorded plan; None for pillar and KPI
+    /// tasks and for tasks of no strategy.
+    pub phase_index: Option<i32>,
+    pub phase_name: Option<String>,
 }
 
 /// Counts by status of the tasks the filters select.
@@ -132,6 +150,11 @@ pub async fn status_page(
         .bind(f.assigned_agent.as_deref())
         .bind(cursor)
         .bind(limit)
+        .bind(f.task_type.as_deref())
+        .bind(f.strategy_id)
+        .bind(f.priority)
+        .bind(f.text.as_deref())
+        .bind(f.depends_on)
         .fetch_all(db)
         .await
 }
@@ -145,6 +168,11 @@ pub async fn status_summary(
         .bind(f.task_id)
         .bind(f.status)
         .bind(f.assigned_agent.as_deref())
+        .bind(f.task_type.as_deref())
+        .bind(f.strategy_id)
+        .bind(f.priority)
+        .bind(f.text.as_deref())
+        .bind(f.depends_on)
         .fetch_one(db)
         .await
 }
@@ -193,6 +221,10 @@ pub struct OrchestratorMetrics {
     pub success_rate: Option<f64>,
     #[schema(value_type = Object)]
     pub agents_utilization: Json<Value>,
+    pub p95_execution_time_ms: f64,
+    /// Tasks running now, by agent.
+    #[schema(value_type = Object)]
+    pub agents_in_flight: Json<Value>,
 }
 
 pub async fn orchestrator_metrics(
@@ -204,5 +236,25 @@ pub async fn orchestrator_metrics(
         .bind(workspace_id)
         .bind(zone)
         .fetch_one(db)
+        .await
+}
+
+/// One minute of a workspace's last hour (`sql/metrics_throughput.sql`).
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct MinuteCounts {
+    pub minute: DateTime<Utc>,
+    pub completed: i64,
+    pub failed: i64,
+    pub retried: i64,
+}
+
+/// The last 60 minutes of completions, failures and scheduled retries, oldest first.
+pub async fn throughput(
+    db: &mut PgConnection,
+    workspace_id: Uuid,
+) -> Result<Vec<MinuteCounts>, sqlx::Error> {
+    crate::db::query_as(sql::METRICS_THROUGHPUT)
+        .bind(workspace_id)
+        .fetch_all(db)
         .await
 }

@@ -1,6 +1,10 @@
 //! GET /api/metrics/orchestrator: the specification's `OrchestratorMetrics` for one workspace,
 //! computed in SQL (`sql/orchestrator_metrics.sql`), "today" in the workspace's zone, and its
 //! `alerts` (contract section 9; `crate::alerts`).
+//!
+//! For the dashboard it also answers `p95_execution_time_ms`, `agents_in_flight` and
+//! `throughput`: completed, failed and retried attempts per minute over the last hour, from the
+//! audit trail (`sql/metrics_throughput.sql`).
 
 use axum::Json;
 use axum::extract::State;
@@ -13,7 +17,7 @@ use crate::api::error::{ApiResult, ErrorEnvelope};
 use crate::api::extract::{ApiQuery, Caller};
 use crate::api::state::AppState;
 use crate::api::tenancy;
-use crate::queue::read::{self, OrchestratorMetrics};
+use crate::queue::read::{self, MinuteCounts, OrchestratorMetrics};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -34,6 +38,8 @@ pub struct MetricsResult {
     metrics: OrchestratorMetrics,
     /// `queue_depth`, `failure_rate` and `slow_execution` (thresholds: `TASKFLEET_ALERT_*`).
     alerts: Vec<Alert>,
+    /// The last 60 minutes, oldest first; the last one is the current minute.
+    throughput: Vec<MinuteCounts>,
 }
 
 #[utoipa::path(get, path = "/api/metrics/orchestrator", operation_id = "orchestrator_metrics", tag = "metrics",
@@ -56,6 +62,7 @@ pub async fn orchestrator(
     let zone = ws.timezone.unwrap_or_else(|| s.default_zone.clone());
     let metrics = read::orchestrator_metrics(&mut tx, ws.id, &zone).await?;
     let alerts = alerts::evaluate(&mut *tx, Some(ws.id), &zone, &s.alerts).await?;
+    let throughput = read::throughput(&mut tx, ws.id).await?;
     tx.commit().await?;
     Ok(Json(MetricsResult {
         success: true,
@@ -63,5 +70,6 @@ pub async fn orchestrator(
         timezone: zone,
         metrics,
         alerts: alerts.iter().map(alerts::Evaluated::alert).collect(),
+        throughput,
     }))
 }

@@ -2,6 +2,7 @@
 //! `#[utoipa::path]`; `api::openapi` lists them, so a new route is one line here and one there
 //! (tests/openapi.rs fails when a route of this file is missing from the document).
 
+pub(crate) mod audit;
 pub(crate) mod decompose;
 pub(crate) mod execute;
 pub(crate) mod health;
@@ -9,6 +10,7 @@ pub(crate) mod lifecycle;
 pub(crate) mod metrics;
 pub(crate) mod status;
 pub(crate) mod strategies;
+pub(crate) mod strategy_list;
 pub(crate) mod tasks;
 
 use axum::Router;
@@ -16,6 +18,7 @@ use axum::routing::{get, post};
 
 use crate::api::openapi;
 use crate::api::state::AppState;
+use crate::api::ui;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -23,13 +26,20 @@ pub fn routes() -> Router<AppState> {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
         .route("/api/openapi.json", get(openapi::serve))
-        .route("/api/strategies", post(strategies::create))
+        .route(
+            "/api/strategies",
+            post(strategies::create).get(strategy_list::list),
+        )
         .route("/api/tasks/decompose", post(decompose::decompose))
         .route("/api/tasks", post(tasks::create))
         .route("/api/tasks/execute", post(execute::execute))
         .route("/api/tasks/status", get(status::status))
         .route("/api/tasks/{id}", get(tasks::get))
+        .route("/api/tasks/{id}/audit", get(audit::list))
         .route("/api/tasks/{id}/cancel", post(lifecycle::cancel))
         .route("/api/tasks/{id}/retry", post(lifecycle::retry))
         .route("/api/metrics/orchestrator", get(metrics::orchestrator))
+        .route("/ui", get(ui::redirect))
+        .route("/ui/", get(ui::index))
+        .route("/ui/{file}", get(ui::asset))
 }

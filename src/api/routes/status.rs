@@ -2,6 +2,11 @@
 //! `eta_seconds` (queued and in_progress tasks; README "ETA" says how), and counts by status.
 //! Pages with `limit` (default 100, at most 1000) and `cursor` (the `next_cursor` of the previous
 //! page), so a workspace of any size answers in the time of one page.
+//!
+//! Besides the specification's filters it takes the dashboard's: `task_type`, `strategy_id`,
+//! `priority`, `q` (text in the description, case-insensitive) and `depends_on` (the tasks that
+//! depend on a task: its downstream). Each row also carries what the dashboard's table and DAG
+//! show: type, strategy and phase, retries, dependencies, and whether its lease has expired.
 
 use std::collections::HashMap;
 
@@ -15,9 +20,10 @@ use uuid::Uuid;
 use crate::api::error::{ApiError, ApiResult, ErrorEnvelope};
 use crate::api::extract::{ApiQuery, Caller};
 use crate::api::state::AppState;
-use crate::api::tenancy;
-use crate::queue::Status;
+use crate::api::{store, tenancy};
+use crate::codes::Code;
 use crate::queue::read::{self, StatusFilter, StatusSummary};
+use crate::queue::{Status, TASK_TYPES, TaskTypeName};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -37,7 +43,25 @@ pub struct StatusQuery {
     limit: Option<i64>,
     /// The `next_cursor` of the previous page.
     cursor: Option<Uuid>,
+    /// Only tasks of this type.
+    #[param(value_type = Option<TaskTypeName>)]
+    task_type: Option<String>,
+    /// Only tasks of this strategy (404 TASK_001 when it is not in the workspace).
+    strategy_id: Option<Uuid>,
+    /// Only tasks of this priority.
+    #[param(minimum = 1, maximum = 10)]
+    priority: Option<i32>,
+    /// Only tasks whose description contains this text (case-insensitive, at most 200
+    /// characters).
+    #[param(max_length = 200)]
+    q: Option<String>,
+    /// Only the tasks that depend on this task (its downstream; 404 TASK_003 when it is not in
+    /// the workspace).
+    depends_on: Option<Uuid>,
 }
+
+/// Longer search text is a client bug, not a search.
+const MAX_SEARCH_CHARS: usize = 200;
 
 /// The specification's `TaskStatus`.
 #[derive(Debug, Serialize, ToSchema)]
@@ -56,6 +80,20 @@ struct TaskStatus {
     /// Seconds until it is expected to finish; null when finished, or when its agent has no
     /// recent history to estimate from.
     eta_seconds: Option<f64>,
+    task_type: String,
+    strategy_id: Option<Uuid>,
+    retry_count: i32,
+    max_retries: i32,
+    depends_on: Vec<Uuid>,
+    /// in_progress, but its lease has expired: its worker died or stalled (`stuck_tasks`).
+    stuck: bool,
+    /// queued again after a failed attempt, waiting for its backoff or a worker.
+    retrying: bool,
+    /// Its phase in its strategy's plan (null for pillar and KPI tasks and tasks of no strategy).
+    phase: Option<String>,
+    phase_index: Option<i32>,
+    created_at: DateTime<Utc>,
+    started_at: Option<DateTime<Utc>>,
 }
 
 /// The specification's `TaskStatusResult`, plus the paging cursor.
@@ -74,9 +112,9 @@ pub struct StatusResult {
     params(StatusQuery),
     responses(
         (status = 200, description = "One page of tasks and the summary of all that match.", body = StatusResult),
-        (status = 400, description = "TASK_010: invalid query (workspace_id missing, a bad UUID, an unknown status or parameter, limit outside 1..1000, a cursor that is not a task of the workspace, a NUL character).", body = ErrorEnvelope),
+        (status = 400, description = "TASK_010: invalid query (workspace_id missing, a bad UUID, an unknown status, task_type or parameter, limit outside 1..1000, priority outside 1..10, q over 200 characters, a cursor that is not a task of the workspace, a NUL character).", body = ErrorEnvelope),
         (status = 401, description = "TASK_012: missing or invalid bearer token.", body = ErrorEnvelope),
-        (status = 404, description = "TASK_013: workspace not found, or the token is not a member of it. TASK_003: task_id is not a task of the workspace.", body = ErrorEnvelope),
+        (status = 404, description = "TASK_013: workspace not found, or the token is not a member of it. TASK_003: task_id or depends_on is not a task of the workspace. TASK_001: strategy_id is not a strategy of the workspace.", body = ErrorEnvelope),
         (status = 500, description = "TASK_000: internal error (the cause is in the API log).", body = ErrorEnvelope),
     ),
     security(("bearer" = [])))]
@@ -97,10 +135,38 @@ pub async fn status(
             "limit {limit} is outside 1..1000"
         )));
     }
+    if let Some(t) = q.task_type.as_deref().filter(|t| !TASK_TYPES.contains(t)) {
+        return Err(ApiError::bad_request(format!(
+            "task_type {t:?} is not one of {}",
+            TASK_TYPES.join(", ")
+        )));
+    }
+    if let Some(p) = q.priority.filter(|p| !(1..=10).contains(p)) {
+        return Err(ApiError::bad_request(format!(
+            "priority {p} is outside 1..10"
+        )));
+    }
+    let text = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty());
+    if text.is_some_and(|t| t.chars().count() > MAX_SEARCH_CHARS) {
+        return Err(ApiError::bad_request(format!(
+            "q is longer than {MAX_SEARCH_CHARS} characters"
+        )));
+    }
     let mut tx = tenancy::begin(&s, &caller).await?;
     tenancy::workspace(&mut tx, &caller, q.workspace_id).await?;
     if let Some(id) = q.task_id {
         tenancy::task_in(&mut tx, &caller, id, q.workspace_id).await?;
+    }
+    if let Some(id) = q.depends_on {
+        tenancy::task_in(&mut tx, &caller, id, q.workspace_id).await?;
+    }
+    if let Some(id) = q.strategy_id
+        && !store::strategy_exists(&mut tx, id, q.workspace_id).await?
+    {
+        return Err(ApiError::new(
+            Code::StrategyNotFound,
+            format!("strategy {id} not found"),
+        ));
     }
     if let Some(cursor) = q.cursor {
         tenancy::cursor_in(&mut tx, &caller, cursor, q.workspace_id).await?;
@@ -110,6 +176,11 @@ pub async fn status(
         task_id: q.task_id,
         status,
         assigned_agent: q.assigned_agent,
+        task_type: q.task_type,
+        strategy_id: q.strategy_id,
+        priority: q.priority,
+        text: text.map(str::to_owned),
+        depends_on: q.depends_on,
     };
     let rows = read::status_page(&mut tx, &filter, q.cursor, limit).await?;
     let summary = read::status_summary(&mut tx, &filter).await?;
@@ -148,6 +219,17 @@ pub async fn status(
             deadline: r.deadline,
             // Whole seconds: an estimate, not a measurement.
             eta_seconds: etas.get(&r.id).copied().flatten().map(f64::round),
+            retrying: r.status == Status::Queued && r.retry_count > 0,
+            task_type: r.task_type,
+            strategy_id: r.strategy_id,
+            retry_count: r.retry_count,
+            max_retries: r.max_retries,
+            depends_on: r.depends_on,
+            stuck: r.stuck,
+            phase: r.phase_name,
+            phase_index: r.phase_index,
+            created_at: r.created_at,
+            started_at: r.started_at,
         })
         .collect();
     Ok(Json(StatusResult {
