@@ -12,7 +12,7 @@ use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::request_body::RequestBody;
-use utoipa::openapi::schema::{Schema, SchemaType, Type};
+use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{RefOr, Required};
 use utoipa::{Modify, OpenApi};
@@ -75,6 +75,14 @@ impl Modify for Contract {
         doc.components
             .get_or_insert_with(Default::default)
             .add_security_scheme(BEARER, SecurityScheme::Http(bearer));
+        if let Some(op) = doc
+            .paths
+            .paths
+            .get_mut("/ui/{file}")
+            .and_then(|item| item.get.as_mut())
+        {
+            list_assets(op);
+        }
         for item in doc.paths.paths.values_mut() {
             if let Some(body) = item.post.as_mut().and_then(|op| op.request_body.as_mut()) {
                 absent_not_null(body);
@@ -85,6 +93,19 @@ impl Modify for Contract {
             {
                 database_unavailable(op);
             }
+        }
+    }
+}
+
+/// `/ui/{file}`: the embedded assets by name, so a client (or a fuzzer) knows which exist.
+fn list_assets(op: &mut Operation) {
+    let names = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(ui::asset_names()))
+        .build();
+    for param in op.parameters.iter_mut().flatten() {
+        if param.name == "file" {
+            param.schema = Some(RefOr::T(Schema::Object(names.clone())));
         }
     }
 }

@@ -43,6 +43,11 @@ const CSS: &str = "text/css; charset=utf-8";
 const JS: &str = "text/javascript; charset=utf-8";
 const SVG: &str = "image/svg+xml";
 
+/// The names `/ui/{file}` serves (the OpenAPI document lists them).
+pub fn asset_names() -> Vec<&'static str> {
+    ASSETS.iter().map(|(name, _, _)| *name).collect()
+}
+
 /// Total size of the embedded assets (the issue allows 500 KB).
 pub fn assets_size() -> usize {
     ASSETS.iter().map(|(_, _, bytes)| bytes.len()).sum()
