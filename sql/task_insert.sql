@@ -1,5 +1,5 @@
 -- task_insert.sql: insert a batch of queued tasks (POST /api/tasks, decomposition, bench).
--- $1 is a JSON array of objects with the columns below; depends_on may name existing tasks and
+-- depends_on may name existing tasks and
 -- tasks earlier in the same batch (the caller validates ids, workspaces and cycles: TASK_011).
 -- unmet_deps counts distinct dependencies not completed. Existing dependencies are locked
 -- FOR SHARE, in id order, so a dependency completing concurrently is either seen completed here
@@ -8,13 +8,24 @@
 -- A task.created audit row per task when $3 is true (one task created by a request) or with
 -- TASKFLEET_AUDIT=full; a bulk insert is recorded by its caller (strategy.decomposed).
 -- Wakes idle workers when a task is ready now.
--- Params: $1 tasks jsonb, $2 actor text, $3 audit each task bool
+-- The batch arrives as one typed array per column (parsing a JSON array of objects cost more
+-- than the insert itself); depends_on as one array literal per task, since arrays of arrays
+-- must be rectangular.
+-- Params: $1 actor text, $2 audit each task bool, then per column: $3 ids uuid[],
+--         $4 workspace_ids uuid[], $5 contact_ids uuid[], $6 strategy_ids uuid[],
+--         $7 descriptions text[], $8 task_types text[], $9 agents text[], $10 priorities int[],
+--         $11 depends_on text[] ('{uuid,...}'), $12 input_data jsonb[], $13 max_retries int[],
+--         $14 next_run_at timestamptz[] (NULL = now), $15 plan_index int[],
+--         $16 deadlines timestamptz[]
 WITH input AS MATERIALIZED (
-  SELECT *
-  FROM jsonb_to_recordset($1::jsonb) AS x(
-    id uuid, workspace_id uuid, contact_id uuid, strategy_id uuid, task_description text,
-    task_type text, assigned_agent text, priority int, depends_on uuid[], input_data jsonb,
-    max_retries int, next_run_at timestamptz, plan_index int, deadline timestamptz)
+  SELECT x.id, x.workspace_id, x.contact_id, x.strategy_id, x.task_description, x.task_type,
+         x.assigned_agent, x.priority, x.depends_on::uuid[] AS depends_on, x.input_data,
+         x.max_retries, x.next_run_at, x.plan_index, x.deadline
+  FROM unnest($3::uuid[], $4::uuid[], $5::uuid[], $6::uuid[], $7::text[], $8::text[], $9::text[],
+              $10::int[], $11::text[], $12::jsonb[], $13::int[], $14::timestamptz[], $15::int[],
+              $16::timestamptz[]) AS x(
+    id, workspace_id, contact_id, strategy_id, task_description, task_type, assigned_agent,
+    priority, depends_on, input_data, max_retries, next_run_at, plan_index, deadline)
 ), dep_locks AS MATERIALIZED (
   SELECT t.id, t.status
   FROM autonomous_tasks t
@@ -44,11 +55,11 @@ WITH input AS MATERIALIZED (
   WHERE unmet_deps = 0
 ), audit AS (
   INSERT INTO audit_logs (workspace_id, action, resource, resource_id, agent, status, details)
-  SELECT workspace_id, 'task.created', 'autonomous_tasks', id, $2, 'queued',
+  SELECT workspace_id, 'task.created', 'autonomous_tasks', id, $1, 'queued',
          jsonb_build_object('assigned_agent', assigned_agent, 'priority', priority,
                             'task_type', task_type)
   FROM ins
-  WHERE $3
+  WHERE $2
 ), wake AS (
   SELECT pg_notify('taskfleet_ready', 'created') AS sent
   WHERE EXISTS (SELECT 1 FROM ins WHERE unmet_deps = 0 AND next_run_at <= now())

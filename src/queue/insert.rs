@@ -30,6 +30,25 @@ pub struct NewTask {
     pub deadline: Option<DateTime<Utc>>,
 }
 
+/// One field of every task: a column of the statement's typed arrays.
+fn column<'a, U>(tasks: &'a [NewTask], field: impl Fn(&'a NewTask) -> U) -> Vec<U> {
+    tasks.iter().map(field).collect()
+}
+
+/// `{a,b}`: a uuid[] literal (uuids need no quoting).
+fn array_literal(ids: &[Uuid]) -> String {
+    let mut s = String::with_capacity(2 + ids.len() * 37);
+    s.push('{');
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        s.push_str(&id.to_string());
+    }
+    s.push('}');
+    s
+}
+
 /// Inserts the batch as `queued`; the tasks with no unmet dependency enter the ready queue, and
 /// idle workers are woken when any is ready now. Each task gets a `task.created` audit row when
 /// `audit_each` is set: callers set it for a task created by a request of its own, and for every
@@ -46,9 +65,22 @@ pub async fn insert(
         return Ok(Vec::new());
     }
     let rows: Vec<(Uuid, i32, i64)> = crate::db::query_as(crate::db::sql::TASK_INSERT)
-        .bind(Json(tasks))
         .bind(actor)
         .bind(audit_each)
+        .bind(column(tasks, |t| t.id))
+        .bind(column(tasks, |t| t.workspace_id))
+        .bind(column(tasks, |t| t.contact_id))
+        .bind(column(tasks, |t| t.strategy_id))
+        .bind(column(tasks, |t| t.task_description.as_str()))
+        .bind(column(tasks, |t| t.task_type.as_str()))
+        .bind(column(tasks, |t| t.assigned_agent.as_str()))
+        .bind(column(tasks, |t| t.priority))
+        .bind(column(tasks, |t| array_literal(&t.depends_on)))
+        .bind(column(tasks, |t| Json(&t.input_data)))
+        .bind(column(tasks, |t| t.max_retries))
+        .bind(column(tasks, |t| t.next_run_at))
+        .bind(column(tasks, |t| t.plan_index))
+        .bind(column(tasks, |t| t.deadline))
         .fetch_all(db)
         .await?;
     Ok(rows.into_iter().map(|(id, unmet, _)| (id, unmet)).collect())
