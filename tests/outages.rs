@@ -46,6 +46,26 @@ async fn completed(db: &TestDb) -> i64 {
         .await
 }
 
+/// The agent of every test here: answers `output` after `ms`, registered as [`AGENT`].
+async fn slow_agent(db: &TestDb, ms: u64, output: Value) -> TestAgent {
+    let agent = TestAgent::always(Reply::After(
+        Duration::from_millis(ms),
+        Box::new(Reply::Ok(output)),
+    ))
+    .await;
+    db.register_agent(AGENT, &agent.url).await;
+    agent
+}
+
+/// Waits until every task has completed, then [`assert_each_ran_once`].
+async fn assert_each_completes_once(db: &TestDb, agent: &TestAgent, ids: &[Uuid]) {
+    wait_until("every task completed", MINUTE, async || {
+        completed(db).await == ids.len() as i64
+    })
+    .await;
+    assert_each_ran_once(db, agent, ids).await;
+}
+
 /// Every task completed, its agent called exactly once, one `task.executed` each.
 async fn assert_each_ran_once(db: &TestDb, agent: &TestAgent, ids: &[Uuid]) {
     for id in ids {
@@ -72,12 +92,7 @@ async fn insert_tasks(db: &TestDb, n: usize) -> Vec<Uuid> {
 #[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
 async fn a_worker_started_before_its_database_waits_then_rides_out_an_outage(pool: PgPool) {
     let db = TestDb::new(pool);
-    let agent = TestAgent::always(Reply::After(
-        Duration::from_millis(200),
-        Box::new(Reply::Ok(json!({"ok": true}))),
-    ))
-    .await;
-    db.register_agent(AGENT, &agent.url).await;
+    let agent = slow_agent(&db, 200, json!({"ok": true})).await;
     let proxy = DbProxy::new(&db);
 
     // Started while "the server" is down: it waits with a log line, stays up and says so.
@@ -112,11 +127,7 @@ async fn a_worker_started_before_its_database_waits_then_rides_out_an_outage(poo
     assert!(w.proc.alive(), "exited during the outage:\n{}", w.log());
     proxy.up().await;
     wait_status(w.metrics, "/readyz", 200).await;
-    wait_until("every task completed", MINUTE, async || {
-        completed(&db).await == ids.len() as i64
-    })
-    .await;
-    assert_each_ran_once(&db, &agent, &ids).await;
+    assert_each_completes_once(&db, &agent, &ids).await;
 
     w.sigterm();
     assert!(w.wait_exit(MINUTE).await.success(), "{}", w.log());
@@ -233,12 +244,7 @@ async fn set_read_only(db: &TestDb, on: bool) {
 #[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
 async fn agent_successes_during_a_read_only_spell_are_all_recorded_once(pool: PgPool) {
     let db = TestDb::new(pool);
-    let agent = TestAgent::always(Reply::After(
-        Duration::from_millis(300),
-        Box::new(Reply::Ok(json!({"ok": true}))),
-    ))
-    .await;
-    db.register_agent(AGENT, &agent.url).await;
+    let agent = slow_agent(&db, 300, json!({"ok": true})).await;
     // The default 30 s lease outlasts the spell: results are held and written after it.
     let mut w = WorkerProc::start(&db, &[("TASKFLEET_CONCURRENCY", "4")]).await;
     let ids = insert_tasks(&db, 30).await;
@@ -259,11 +265,7 @@ async fn agent_successes_during_a_read_only_spell_are_all_recorded_once(pool: Pg
     assert!(w.proc.alive(), "{}", w.log());
     set_read_only(&db, false).await;
     wait_status(w.metrics, "/readyz", 200).await;
-    wait_until("every task completed", MINUTE, async || {
-        completed(&db).await == ids.len() as i64
-    })
-    .await;
-    assert_each_ran_once(&db, &agent, &ids).await;
+    assert_each_completes_once(&db, &agent, &ids).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -284,12 +286,7 @@ async fn three_workers_ride_out_a_fast_and_an_immediate_restart() {
     let pool = taskfleet::db::lazy_pool(&url, 4, taskfleet::db::Acquire::Patient).unwrap();
     taskfleet::db::migrate::run(&pool).await.unwrap();
     let db = TestDb::new(pool);
-    let agent = TestAgent::always(Reply::After(
-        Duration::from_millis(100),
-        Box::new(Reply::Ok(json!({"ok": true}))),
-    ))
-    .await;
-    db.register_agent(AGENT, &agent.url).await;
+    let agent = slow_agent(&db, 100, json!({"ok": true})).await;
     let mut workers: Vec<WorkerProc> = (0..3)
         .map(|_| WorkerProc::spawn(&url, &[("TASKFLEET_CONCURRENCY", "4")]))
         .collect();
@@ -326,11 +323,7 @@ async fn three_workers_ride_out_a_fast_and_an_immediate_restart() {
             back.elapsed()
         );
     }
-    wait_until("every task completed", MINUTE, async || {
-        completed(&db).await == ids.len() as i64
-    })
-    .await;
-    assert_each_ran_once(&db, &agent, &ids).await;
+    assert_each_completes_once(&db, &agent, &ids).await;
     for w in &mut workers {
         assert!(w.proc.alive(), "a worker exited:\n{}", w.log());
     }
@@ -341,12 +334,7 @@ async fn terminating_every_worker_connection_again_and_again_loses_nothing(pool:
     // pg_terminate_backend on every connection of two workers (pool, LISTEN, sweeps), five
     // times mid-run: they reconnect, and every task completes once.
     let db = TestDb::new(pool);
-    let agent = TestAgent::always(Reply::After(
-        Duration::from_millis(100),
-        Box::new(Reply::Ok(json!({"ok": true}))),
-    ))
-    .await;
-    db.register_agent(AGENT, &agent.url).await;
+    let agent = slow_agent(&db, 100, json!({"ok": true})).await;
     let mut workers = Vec::new();
     for _ in 0..2 {
         workers.push(WorkerProc::start(&db, &[("TASKFLEET_CONCURRENCY", "4")]).await);
@@ -371,11 +359,7 @@ async fn terminating_every_worker_connection_again_and_again_loses_nothing(pool:
             "round {round}: no worker connection to terminate"
         );
     }
-    wait_until("every task completed", MINUTE, async || {
-        completed(&db).await == ids.len() as i64
-    })
-    .await;
-    assert_each_ran_once(&db, &agent, &ids).await;
+    assert_each_completes_once(&db, &agent, &ids).await;
     for w in &mut workers {
         assert!(w.proc.alive(), "{}", w.log());
     }
@@ -388,12 +372,7 @@ async fn a_success_held_through_an_outage_longer_than_its_lease_is_recorded(pool
     // database, reclaims the expired lease (a 10 s backoff keeps it from starting the task
     // again at once). When A is back, its held success is the task's result: the agent ran once.
     let db = TestDb::new(pool);
-    let agent = TestAgent::always(Reply::After(
-        Duration::from_millis(1000),
-        Box::new(Reply::Ok(json!({"held": true}))),
-    ))
-    .await;
-    db.register_agent(AGENT, &agent.url).await;
+    let agent = slow_agent(&db, 1000, json!({"held": true})).await;
     let proxy = DbProxy::new(&db);
     proxy.up().await;
     let mut a = WorkerProc::spawn(proxy.url(), &[("TASKFLEET_LEASE_SECS", "2")]);

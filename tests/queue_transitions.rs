@@ -111,6 +111,20 @@ async fn claim_takes_a_batch_in_priority_then_age_order(pool: PgPool) {
     db.assert_queue_consistent().await;
 }
 
+/// A permanent failure that `w1` reports for `lease` is written for no task.
+async fn assert_late_failure_changes_nothing(db: &TestDb, lease: taskfleet::queue::Lease) {
+    let fail = queue::Failure {
+        lease,
+        error: "late".into(),
+        action: taskfleet::audit::Action::Failed,
+        details: json!({}),
+    };
+    let failed = queue::fail(&mut db.pool.acquire().await.unwrap(), "w1", &[fail])
+        .await
+        .unwrap();
+    assert!(failed.is_empty(), "a late failure was written: {failed:?}");
+}
+
 #[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
 async fn a_stale_attempt_token_changes_nothing(pool: PgPool) {
     let db = TestDb::new(pool);
@@ -139,18 +153,7 @@ async fn a_stale_attempt_token_changes_nothing(pool: PgPool) {
             .unwrap()
             .is_empty()
     );
-    let fail = queue::Failure {
-        lease: first.lease(),
-        error: "late".into(),
-        action: taskfleet::audit::Action::Failed,
-        details: json!({}),
-    };
-    assert!(
-        queue::fail(&mut db.pool.acquire().await.unwrap(), "w1", &[fail])
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert_late_failure_changes_nothing(&db, first.lease()).await;
     let row = db.task(id).await;
     assert_eq!(
         (row.status.as_str(), row.locked_by.as_deref()),
@@ -196,18 +199,7 @@ async fn a_reclaimed_attempt_still_completes_until_another_attempt_is_claimed(po
             .is_empty(),
         "a reclaimed lease is not renewed"
     );
-    let fail = queue::Failure {
-        lease: late_failure.lease(),
-        error: "late".into(),
-        action: taskfleet::audit::Action::Failed,
-        details: json!({}),
-    };
-    assert!(
-        queue::fail(&mut db.pool.acquire().await.unwrap(), "w1", &[fail])
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert_late_failure_changes_nothing(&db, late_failure.lease()).await;
     let done = queue::complete(
         &db.pool,
         "w1",
