@@ -175,6 +175,14 @@ pub struct WorkerArgs {
           value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub concurrency: u32,
 
+    /// Threads of the worker's async runtime. 1 (the default) runs everything on one thread,
+    /// with no wake-ups across threads: a worker waits on its agents and on PostgreSQL, and on
+    /// 2 cores this left more CPU to PostgreSQL (BENCHMARKS.md, "One thread per worker"). Scale
+    /// out with replicas; raise it for a pod with several cores and CPU-heavy agent replies.
+    #[arg(long, env = "TASKFLEET_WORKER_THREADS", default_value_t = 1,
+          value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub threads: u16,
+
     /// Claim lease in seconds; the heartbeat renews it every third of it.
     #[arg(long, env = "TASKFLEET_LEASE_SECS", default_value_t = 30,
           value_parser = clap::value_parser!(u64).range(1..))]

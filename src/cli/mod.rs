@@ -113,6 +113,16 @@ pub fn parse() -> Result<Cli, ExitCode> {
 }
 
 impl Cli {
+    /// Threads of the async runtime: `Some(n)` for a worker process (1 = a current-thread
+    /// runtime), None for the rest (one thread per core).
+    pub fn runtime_threads(&self) -> Option<usize> {
+        match &self.command {
+            Command::Worker(args) => Some(args.threads()),
+            Command::BenchWorker(_) => Some(1),
+            _ => None,
+        }
+    }
+
     /// The demo draws progress on the terminal: only warnings interleave with it by default.
     pub fn default_log_level(&self) -> &'static str {
         match self.command {

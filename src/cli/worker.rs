@@ -17,6 +17,13 @@ pub struct Args {
     worker: WorkerArgs,
 }
 
+impl Args {
+    /// Threads of the worker's async runtime (`--threads`).
+    pub fn threads(&self) -> usize {
+        usize::from(self.worker.threads)
+    }
+}
+
 pub async fn run(args: Args) -> Result<()> {
     let url = db::database_url(args.db.database_url)?;
     let secret = args.worker.exec.agent_secret()?;
