@@ -400,7 +400,11 @@ async fn execute_passes_racing_a_worker_never_run_a_task_twice(pool: PgPool) {
         .await;
     assert_eq!(by_api + by_worker, 60, "api {by_api} + worker {by_worker}");
     for id in ids.iter().take(10) {
-        let actions = c.db.audit_actions(*id).await;
+        // One execution row each. A task the worker claimed ahead of its slots and held past
+        // the local queue's limit also has its `task.released` (it went back to queued, then
+        // ran once): under load that happens, and it is not a second run.
+        let mut actions = c.db.audit_actions(*id).await;
+        actions.retain(|a| a != "task.released");
         assert_eq!(actions, ["task.executed"]);
     }
 }

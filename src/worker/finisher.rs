@@ -15,7 +15,7 @@ use super::record::{record_metrics, write_with_retries};
 use crate::queue::{AttemptEnd, Batch, ClaimedTask, Transition, settle};
 
 /// Most outcomes written by one statement.
-const MAX_BATCH: usize = 512;
+const MAX_BATCH: usize = 1024;
 
 struct Finished {
     task: ClaimedTask,

@@ -22,7 +22,7 @@ use crate::queue::ClaimedTask;
 pub const HORIZON: Duration = Duration::from_millis(50);
 
 /// Most tasks held beyond the slots, however fast attempts are.
-pub const MAX_PREFETCH: usize = 1000;
+pub const MAX_PREFETCH: usize = 2000;
 
 /// Longest a claimed task waits here for a slot before it is released to other workers: five
 /// horizons, so ordinary jitter around [`HORIZON`] never turns into release churn.
