@@ -13,7 +13,10 @@
 //!   within 48 hours of the worker's clock (`task.escalated`);
 //! * `alerts`: evaluates the specification's alerts of every workspace, writes `alert.raised` /
 //!   `alert.resolved` on each change (and logs it at warn), and exports the values as gauges
-//!   (followed by the workers that lose a tick, as `queue_metrics` is).
+//!   (followed by the workers that lose a tick, as `queue_metrics` is);
+//! * `templates`: creates the task of every recurring template's due tick, at the worker's
+//!   clock (`crate::templates`: daylight saving and catch-up rules there); the primary key of
+//!   `template_ticks` keeps it to one task per tick even without the lock and tick claim.
 //!
 //! [`Sweeps::run_if_due`] runs one tick by hand (tests); [`Sweeps::run`] is the loop, which only
 //! ticks.
@@ -30,6 +33,7 @@ pub use super::sweep_schedule::{Sweep, SweepConfig};
 use crate::alerts;
 use crate::db::sql;
 use crate::schedule::deadline::{URGENT_PRIORITY, URGENT_WINDOW};
+use crate::templates;
 
 /// Deletes per retention statement.
 const RETENTION_BATCH: i32 = 1000;
@@ -95,6 +99,14 @@ impl Sweeps {
             Sweep::Retention => self.retention().await,
             Sweep::DeadlineEscalation => self.escalate_deadlines().await,
             Sweep::Alerts => self.alerts().await,
+            Sweep::Templates => {
+                let now = self.worker.clock.now();
+                let done = templates::run_due(&self.pool, now, &self.worker.id).await?;
+                Ok(
+                    json!({"now": now, "created": done.created, "skipped": done.skipped,
+                          "failed": done.failed}),
+                )
+            }
         }
     }
 
