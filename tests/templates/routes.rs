@@ -53,12 +53,15 @@ async fn templates_are_created_listed_and_deleted_per_workspace(pool: PgPool) {
     in_london["workspace_id"] = json!(london);
     in_london["enabled"] = json!(false);
     in_london["catch_up_secs"] = json!(600);
+    // An empty depends_on is no dependency: allowed, and not stored.
+    in_london["task"]["depends_on"] = json!([]);
     let l = create(&c.api, &london_token, in_london).await;
     assert_eq!(
         (l["timezone"].as_str(), l["enabled"].as_bool()),
         (Some("Europe/London"), Some(false))
     );
     assert_eq!(l["catch_up_secs"], 600);
+    assert_eq!(l["task"], t["task"]);
 
     let listed = c
         .get_ok(&format!("/api/templates?workspace_id={}", c.ws))

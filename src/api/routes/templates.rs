@@ -191,14 +191,17 @@ pub(crate) fn prepare(
     model::check_cron(&body.cron, zone, now).map_err(ApiError::unprocessable)?;
     let catch_up_secs =
         model::check_catch_up(body.catch_up_secs).map_err(ApiError::unprocessable)?;
-    for fixed in ["depends_on", "deadline"] {
-        if body.task.get(fixed).is_some_and(|v| !v.is_null()) {
-            return Err(ApiError::unprocessable(format!(
-                "task.{fixed}: not allowed in a template: every tick's task would share it"
-            )));
-        }
-    }
     let task = tasks::validate_embedded(body.task, body.workspace_id, now)?;
+    // Fixed task ids and instants cannot recur: every tick's task would share them.
+    let fixed = [
+        ("depends_on", !task.depends_on.is_empty()),
+        ("deadline", task.deadline.is_some()),
+    ];
+    if let Some((field, _)) = fixed.iter().find(|(_, given)| *given) {
+        return Err(ApiError::unprocessable(format!(
+            "task.{field}: not allowed in a template: every tick's task would share it"
+        )));
+    }
     Ok(NewTemplate {
         id: Uuid::now_v7(),
         workspace_id: body.workspace_id,
