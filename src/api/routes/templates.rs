@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use utoipa::openapi::{RefOr, Schema};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -41,7 +42,7 @@ pub struct CreateTemplate {
     /// (`task_description`, `task_type`, `assigned_agent`, `priority`, `input_data`,
     /// `max_retries`), by the same rules; `depends_on` and `deadline` are refused (fixed ids and
     /// instants cannot recur).
-    #[schema(value_type = Object, example = json!({"task_description": "Send the morning digest",
+    #[schema(value_type = TemplateTask, example = json!({"task_description": "Send the morning digest",
         "task_type": "email", "assigned_agent": "email-sender"}))]
     task: Value,
     /// Default true; a disabled template creates no tasks.
@@ -52,6 +53,37 @@ pub struct CreateTemplate {
     #[serde(default)]
     #[schema(minimum = 60, maximum = 2678400)]
     catch_up_secs: Option<i32>,
+}
+
+/// The OpenAPI schema of a template's `task`: the POST /api/tasks body's schema without
+/// `workspace_id`, `depends_on` and `deadline`, derived from it so the two cannot drift. (The
+/// field itself stays a JSON value, checked by `tasks::validate_embedded` so that every refusal
+/// is a 422 naming `task.<field>`.)
+pub struct TemplateTask;
+
+impl utoipa::PartialSchema for TemplateTask {
+    fn schema() -> RefOr<Schema> {
+        let mut schema = <tasks::CreateTask as utoipa::PartialSchema>::schema();
+        if let RefOr::T(Schema::Object(task)) = &mut schema {
+            for field in ["workspace_id", "depends_on", "deadline"] {
+                task.properties.remove(field);
+                task.required.retain(|f| f != field);
+            }
+            task.description = Some(
+                "The task each tick creates: the POST /api/tasks body without `workspace_id` \
+                 (the template's), by the same rules. `depends_on` (but for `[]`) and `deadline` \
+                 are refused: fixed task ids and instants cannot recur."
+                    .into(),
+            );
+        }
+        schema
+    }
+}
+
+impl ToSchema for TemplateTask {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "TemplateTask".into()
+    }
 }
 
 /// One template, as `POST /api/templates` and `DELETE /api/templates/{id}` answer it.
