@@ -76,6 +76,7 @@ sql_files! {
     TEMPLATE_LIST => "template_list.sql",
     TEMPLATE_LIST_ENABLED => "template_list_enabled.sql",
     TEMPLATE_SKIP_TICK => "template_skip_tick.sql",
+    TEMPLATE_TICK_DELETE_EXPIRED => "template_tick_delete_expired.sql",
     TENANT_SCOPE => "tenant_scope.sql",
     WORKSPACE_CREATE => "workspace_create.sql",
     WORKSPACE_GET => "workspace_get.sql",

@@ -19,6 +19,7 @@ pub const DEFAULT_CATCH_UP_SECS: i32 = 3600;
 /// sweep's period (and a worker's restart) would drop ticks for no reason.
 pub const MIN_CATCH_UP_SECS: i32 = 60;
 /// Longest catch-up window: 31 days, a monthly template's period.
+/// (sql/template_tick_delete_expired.sql keeps the ticks of this window: change both together.)
 pub const MAX_CATCH_UP_SECS: i32 = 31 * 24 * 3600;
 /// Longest name (characters).
 pub const MAX_NAME_CHARS: usize = 200;

@@ -8,7 +8,7 @@
 //!   (ready longer than `TASKFLEET_STALE_AFTER_SECS`); the workers that lose a tick copy the last
 //!   recorded measurement into their gauges;
 //! * `retention`: deletes terminal tasks and audit rows older than `TASKFLEET_RETENTION_DAYS`, in
-//!   batches;
+//!   batches, and the `template_ticks` rows of ticks that can never be due again;
 //! * `deadline_escalation`: raises to 9 the priority of unfinished tasks whose deadline came
 //!   within 48 hours of the worker's clock (`task.escalated`);
 //! * `alerts`: evaluates the specification's alerts of every workspace, writes `alert.raised` /
@@ -210,10 +210,14 @@ impl Sweeps {
             Utc::now() - TimeDelta::from_std(self.cfg.retention_age).unwrap_or(TimeDelta::MAX);
         let tasks = delete_in_batches(&self.pool, sql::TASK_DELETE_EXPIRED, cutoff).await?;
         let audit = delete_in_batches(&self.pool, sql::AUDIT_DELETE_EXPIRED, cutoff).await?;
-        if tasks + audit > 0 {
-            tracing::info!(tasks, audit_rows = audit, %cutoff, "retention sweep deleted old rows");
+        let ticks =
+            delete_in_batches(&self.pool, sql::TEMPLATE_TICK_DELETE_EXPIRED, cutoff).await?;
+        if tasks + audit + ticks > 0 {
+            tracing::info!(tasks, audit_rows = audit, template_ticks = ticks, %cutoff,
+                           "retention sweep deleted old rows");
         }
-        Ok(json!({"tasks_deleted": tasks, "audit_rows_deleted": audit, "cutoff": cutoff}))
+        Ok(json!({"tasks_deleted": tasks, "audit_rows_deleted": audit,
+                  "template_ticks_deleted": ticks, "cutoff": cutoff}))
     }
 
     /// Runs the schedule until `stop`: sleeps to the next tick of any sweep and runs the sweeps

@@ -4,6 +4,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use chrono_tz::Australia::Sydney;
 use serde_json::{Value, json};
 use sqlx::PgPool;
+use uuid::Uuid;
 
 use crate::common::api::ApiCtx;
 use crate::common::{TEST_WORKER, TestDb};
@@ -250,4 +251,49 @@ async fn a_templates_task_runs_like_any_other_and_names_its_template(pool: PgPoo
     // A task of a plain POST /api/tasks carries template_id null.
     let plain = c.api.create_task(&c.token, c.ws, json!({})).await;
     assert_eq!(plain["template_id"], Value::Null);
+}
+
+#[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
+async fn retention_drops_the_keys_of_ticks_that_can_never_be_due_again(pool: PgPool) {
+    let db = TestDb::new(pool);
+    let ws = db.workspace().await;
+    // 09:00 Sydney on 2 October only, so the sweep at the real "now" below finds it not due.
+    let old = template_at(
+        &db,
+        ws,
+        at("2026-09-30T00:00:00Z"),
+        "0 0 9 2 10 *",
+        json!({}),
+    )
+    .await;
+    sweep(&db.pool, at("2026-10-01T23:00:01Z")).await;
+    let now = Utc::now();
+    let recent = template_at(
+        &db,
+        ws,
+        now - TimeDelta::minutes(10),
+        "0 * * * * *",
+        json!({}),
+    )
+    .await;
+    sweep(&db.pool, now).await;
+    assert_eq!(ticks(&db, old).await.len(), 1);
+    assert_eq!(ticks(&db, recent).await.len(), 1);
+    let result = sweeps_at(&db.pool, TEST_WORKER, now)
+        .run_once(Sweep::Retention)
+        .await
+        .unwrap();
+    assert_eq!(result["template_ticks_deleted"], 1, "{result}");
+    // The October tick's key is gone (its task, still queued, stays); the recent one's is kept.
+    assert_eq!(db.count("SELECT count(*) FROM template_ticks").await, 1);
+    let kept: Vec<Uuid> = sqlx::query_scalar("SELECT template_id FROM template_ticks")
+        .fetch_all(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(kept, [recent]);
+    assert_eq!(
+        db.count("SELECT count(*) FROM autonomous_tasks WHERE template_id IS NOT NULL")
+            .await,
+        2
+    );
 }
