@@ -6,11 +6,15 @@ use serde_json::{Value, json};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::common::api::ApiCtx;
-use crate::common::{TEST_WORKER, TestDb};
+use std::time::Duration;
+
+use crate::common::agent::{Reply, TestAgent};
+use crate::common::api::{ApiCtx, uuid};
+use crate::common::procs::WorkerProc;
+use crate::common::{TEST_WORKER, TestDb, wait_until};
 use crate::{
-    assert_nine_am_daily, at, created_count, last_tick, sweep, sweep_through, sweeps_at,
-    template_at, ticks,
+    assert_nine_am_daily, at, create, created_count, digest, last_tick, sweep, sweep_through,
+    sweeps_at, template_at, ticks,
 };
 use taskfleet::worker::sweeps::Sweep;
 
@@ -296,4 +300,45 @@ async fn retention_drops_the_keys_of_ticks_that_can_never_be_due_again(pool: PgP
             .await,
         2
     );
+}
+
+#[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
+async fn a_worker_process_runs_the_sweep_and_then_the_task(pool: PgPool) {
+    let c = ApiCtx::new(pool).await;
+    let agent = TestAgent::always(Reply::Ok(json!({"sent": true}))).await;
+    c.db.register_agent("email-sender", &agent.url).await;
+    let body = json!({"workspace_id": c.ws, "name": "Every second", "cron": "* * * * * *",
+                      "task": digest()});
+    let template = uuid(&create(&c.api, &c.token, body).await["id"]);
+    // The real binary, its sweep loop on the system clock, ticking every second.
+    let _worker = WorkerProc::start(
+        &c.db,
+        &[
+            ("TASKFLEET_BUSINESS_HOURS", "off"),
+            ("TASKFLEET_TEMPLATES_CRON", "* * * * * *"),
+        ],
+    )
+    .await;
+    // It keeps ticking every second: wait for the first of its tasks to complete.
+    let task = wait_until(
+        "a template task completed",
+        Duration::from_secs(30),
+        async || {
+            let first: Option<Uuid> = sqlx::query_scalar(
+                "SELECT id FROM autonomous_tasks WHERE template_id = $1 AND status = 'completed' \
+             ORDER BY created_at LIMIT 1",
+            )
+            .bind(template)
+            .fetch_optional(&c.db.pool)
+            .await
+            .unwrap();
+            first.ok_or_else(|| "none yet".to_string())
+        },
+    )
+    .await;
+    assert_eq!(
+        c.db.audit_actions(task).await,
+        ["task.created", "task.executed"]
+    );
+    assert!(agent.calls().iter().any(|call| call.task_id == task));
 }
