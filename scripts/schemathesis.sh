@@ -70,7 +70,7 @@ echo "setup: $("$VENV/bin/schemathesis" --version 2>&1 | head -n1)"
 source scripts/live-api.sh
 live_api_start schemathesis
 
-# The seed rows: a decomposed strategy, a task of our own, and one cancelled.
+# The seed rows: a decomposed strategy, a task of our own, one cancelled, and a template.
 post() { curl -fsS "$BASE$1" -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' -d "$2"; }
 sid=$(post /api/strategies "{\"workspace_id\":\"$WS\",\"name\":\"fuzz\",
   \"campaign_calendar\":{\"phases\":[{\"phase_name\":\"One\",\"key_activities\":[\"Write launch blog post\",\"Send email drip\"]},
@@ -82,9 +82,12 @@ tasks=$(post /api/tasks/decompose "{\"strategy_id\":\"$sid\",\"workspace_id\":\"
 own=$(post /api/tasks "{\"workspace_id\":\"$WS\",\"task_description\":\"fuzz seed\",\"task_type\":\"research\",\"assigned_agent\":\"general-executor\"}" \
   | python3 -c 'import json,sys; print(json.load(sys.stdin)["task"]["id"])')
 post "/api/tasks/${tasks%%,*}/cancel" '{"reason":"seed"}' >/dev/null
+template=$(post /api/templates "{\"workspace_id\":\"$WS\",\"name\":\"fuzz\",\"cron\":\"0 0 9 * * *\",
+  \"task\":{\"task_description\":\"fuzz seed\",\"task_type\":\"research\",\"assigned_agent\":\"general-executor\"}}" \
+  | python3 -c 'import json,sys; print(json.load(sys.stdin)["template"]["id"])')
 
 echo "== schemathesis $ST_PKG: all operations, seed $SEED, at most $MAX_EXAMPLES examples each; checks $CHECKS"
-export TF_WORKSPACE="$WS" TF_STRATEGY="$sid" TF_TASKS="$tasks,$own"
+export TF_WORKSPACE="$WS" TF_STRATEGY="$sid" TF_TASKS="$tasks,$own" TF_TEMPLATE="$template"
 export SCHEMATHESIS_HOOKS=schemathesis_hooks PYTHONPATH="$PWD/scripts"
 # The committed document (equal to the served one: tests/openapi.rs). Given the served URL,
 # schemathesis leaves out the operation that serves it; given the file, it tests all 13.

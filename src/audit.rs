@@ -6,6 +6,8 @@
 pub const TASKS: &str = "autonomous_tasks";
 /// `audit_logs.resource` for strategy rows.
 pub const STRATEGIES: &str = "marketing_strategies";
+/// `audit_logs.resource` for recurring task templates.
+pub const TEMPLATES: &str = "task_templates";
 
 /// How much of the task lifecycle is audited (`TASKFLEET_AUDIT`, contract section 4).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -46,6 +48,10 @@ pub enum Action {
     /// `sql/strategy_insert.sql`.
     StrategyCreated,
     StrategyDecomposed,
+    /// POST /api/templates, `taskfleet templates create`.
+    TemplateCreated,
+    /// DELETE /api/templates/{id}.
+    TemplateDeleted,
 }
 
 impl Action {
@@ -66,6 +72,8 @@ impl Action {
             Action::AlertResolved => "alert.resolved",
             Action::StrategyCreated => "strategy.created",
             Action::StrategyDecomposed => "strategy.decomposed",
+            Action::TemplateCreated => "template.created",
+            Action::TemplateDeleted => "template.deleted",
         }
     }
 }

@@ -35,6 +35,8 @@ pub enum Code {
     /// The agent refused the task for good: a 4xx other than 408 and 429, or a redirect (which
     /// is never followed). The task fails without retries.
     AgentRefused,
+    /// Template not found, or not yours (404).
+    TemplateNotFound,
 }
 
 impl Code {
@@ -55,13 +57,17 @@ impl Code {
             Code::WorkspaceNotFound => "TASK_013",
             Code::UnusableReply => "TASK_014",
             Code::AgentRefused => "TASK_015",
+            Code::TemplateNotFound => "TASK_016",
         }
     }
 
     /// The HTTP status the API answers with; codes that only appear in `error_message` use 409/500.
     pub const fn http_status(self) -> u16 {
         match self {
-            Code::StrategyNotFound | Code::TaskNotFound | Code::WorkspaceNotFound => 404,
+            Code::StrategyNotFound
+            | Code::TaskNotFound
+            | Code::WorkspaceNotFound
+            | Code::TemplateNotFound => 404,
             Code::DecompositionFailed | Code::InvalidTaskType | Code::InvalidDependencies => 422,
             Code::DependencyNotMet | Code::InvalidStateChange => 409,
             Code::InvalidRequest => 400,

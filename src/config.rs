@@ -226,6 +226,14 @@ pub struct WorkerArgs {
     #[arg(long, env = "TASKFLEET_ALERTS_CRON", default_value = "*/30 * * * * *")]
     pub alerts_cron: String,
 
+    /// Recurring templates schedule: creates the task of each template's due tick.
+    #[arg(
+        long,
+        env = "TASKFLEET_TEMPLATES_CRON",
+        default_value = "*/10 * * * * *"
+    )]
+    pub templates_cron: String,
+
     /// A ready task waiting longer than this is stale (warned about, counted in /metrics).
     #[arg(long, env = "TASKFLEET_STALE_AFTER_SECS", default_value_t = 300)]
     pub stale_after_secs: u64,
@@ -259,6 +267,7 @@ impl WorkerArgs {
         )?;
         sweeps.set_deadline_cron(&self.deadline_cron)?;
         sweeps.set_alerts_cron(&self.alerts_cron)?;
+        sweeps.set_templates_cron(&self.templates_cron)?;
         sweeps.alerts = self.exec.alerts.thresholds();
         cfg.sweeps = Some(sweeps);
         Ok(cfg)

@@ -15,6 +15,7 @@
 //! * [`alerts`]: the specification's three alerts per workspace, evaluated in SQL.
 //! * [`auth`]: the API's and the agents' JWTs (claims, minting, verification).
 //! * [`decompose`]: pure strategy → task DAG rules.
+//! * [`templates`]: recurring task templates: pure tick rules, their statements, the sweep pass.
 //! * [`api`]: the HTTP API process.
 //! * [`telemetry`]: the Prometheus recorder shared by the API and workers.
 //! * [`bench`]: `taskfleet bench`, the queue benchmark (production SQL and worker loop).
@@ -39,6 +40,7 @@ pub mod queue;
 pub mod schedule;
 pub mod signal;
 pub mod telemetry;
+pub mod templates;
 pub mod worker;
 
 /// rustls needs one process-wide crypto provider; ring keeps the build free of C toolchains

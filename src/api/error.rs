@@ -118,7 +118,7 @@ pub struct ErrorEnvelope {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorDetail {
-    /// `TASK_001`..`TASK_015` (README "Error codes"), or `TASK_000` for an internal error or
+    /// `TASK_001`..`TASK_016` (README "Error codes"), or `TASK_000` for an internal error or
     /// an unreachable database. Each response of the document names the codes it can carry.
     #[schema(pattern = "^TASK_0[0-9]{2}$")]
     code: String,

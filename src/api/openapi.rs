@@ -18,7 +18,8 @@ use utoipa::openapi::{RefOr, Required};
 use utoipa::{Modify, OpenApi};
 
 use super::routes::{
-    audit, decompose, execute, health, lifecycle, metrics, status, strategies, strategy_list, tasks,
+    audit, decompose, execute, health, lifecycle, metrics, status, strategies, strategy_list,
+    tasks, templates,
 };
 use super::ui;
 
@@ -39,6 +40,9 @@ use super::ui;
         audit::list,
         lifecycle::cancel,
         lifecycle::retry,
+        templates::create,
+        templates::list,
+        templates::delete,
         metrics::orchestrator,
         ui::redirect,
         ui::index,
@@ -48,6 +52,7 @@ use super::ui;
     tags(
         (name = "tasks", description = "Create, decompose into, run, inspect, cancel and retry tasks."),
         (name = "strategies", description = "Marketing strategies, decomposed into task DAGs."),
+        (name = "templates", description = "Recurring task templates: a task body created on a cron schedule in a time zone."),
         (name = "metrics", description = "A workspace's orchestrator metrics and alerts."),
         (name = "health", description = "Liveness, readiness and Prometheus metrics; no token."),
         (name = "schema", description = "This document; no token."),
@@ -180,8 +185,8 @@ decomposition failed (422), TASK_003 task not found (404), TASK_004 agent not av
 TASK_006 dependency not met (409), TASK_007 invalid task type (422), TASK_009 invalid state \
 change (409), TASK_010 invalid request (400; 413 for a body over 1 MiB or a list over its \
 limit; 422 for a value breaking a documented rule), TASK_011 invalid dependencies (422), \
-TASK_012 missing or invalid credentials (401), TASK_013 workspace not found (404), TASK_000 \
-internal error (500) or database unreachable (503).";
+TASK_012 missing or invalid credentials (401), TASK_013 workspace not found (404), TASK_016 \
+template not found (404), TASK_000 internal error (500) or database unreachable (503).";
 
 /// The document, pretty-printed with a trailing newline: what `GET /api/openapi.json` serves
 /// and `docs/openapi.json` holds. Built once; it is the same for the life of the binary.

@@ -5,6 +5,7 @@ mod api;
 mod demo;
 mod migrate;
 mod tasks;
+mod templates;
 mod token;
 mod worker;
 mod workspaces;
@@ -70,6 +71,9 @@ enum Command {
     /// Inspect, cancel and retry a workspace's tasks.
     #[command(subcommand)]
     Tasks(tasks::Command),
+    /// List and create recurring task templates.
+    #[command(subcommand)]
+    Templates(templates::Command),
     /// Print an API bearer token signed with TASKFLEET_JWT_SECRET.
     #[command(
         after_help = "Example:\n  TOKEN=$(taskfleet token --sub alice --workspace \"$WS\" --ttl-secs 600)"
@@ -146,6 +150,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Agents(cmd) => agents::run(cmd).await,
         Command::Workspaces(cmd) => workspaces::run(cmd).await,
         Command::Tasks(cmd) => tasks::run(cmd).await,
+        Command::Templates(cmd) => templates::run(cmd).await,
         Command::Token(args) => token::run(args),
         Command::Openapi => {
             print!("{}", crate::api::openapi::json());

@@ -193,7 +193,7 @@ async fn connect(scope: &Scope) -> Result<PgPool> {
 }
 
 /// Who the audit rows name: the operator's login name when the shell has one.
-fn actor() -> String {
+pub(super) fn actor() -> String {
     match std::env::var("USER") {
         Ok(user) if !user.is_empty() => format!("cli:{user}"),
         _ => "cli".to_owned(),

@@ -10,6 +10,9 @@
 //!   retention deletes;
 //! * `cli::agents`, `cli::workspaces`, `cli::tasks`: the registry and workspace commands, and the
 //!   task commands' workspace check (their reads and transitions go through `queue`);
+//! * `templates::store`: recurring task templates, and the one statement outside `queue` that
+//!   creates tasks (`sql/template_instantiate.sql`: a template's task per tick, written as
+//!   `sql/task_insert.sql` writes a task with no dependencies);
 //! * `demo`, `bench`: their own databases, progress and summary reads.
 
 pub mod migrate;

@@ -49,6 +49,9 @@ pub struct TaskRecord {
     pub locked_by: Option<String>,
     pub lease_expires_at: Option<DateTime<Utc>>,
     pub deadline: Option<DateTime<Utc>>,
+    /// The recurring template that created the task (null for any other task); it stays when
+    /// the template is deleted.
+    pub template_id: Option<Uuid>,
 }
 
 pub async fn tasks_by_id(

@@ -18,15 +18,17 @@ pub enum Sweep {
     Retention,
     DeadlineEscalation,
     Alerts,
+    Templates,
 }
 
 impl Sweep {
-    pub const ALL: [Sweep; 5] = [
+    pub const ALL: [Sweep; 6] = [
         Sweep::LeaseReaper,
         Sweep::QueueMetrics,
         Sweep::Retention,
         Sweep::DeadlineEscalation,
         Sweep::Alerts,
+        Sweep::Templates,
     ];
 
     pub fn name(self) -> &'static str {
@@ -36,6 +38,7 @@ impl Sweep {
             Sweep::Retention => "retention",
             Sweep::DeadlineEscalation => "deadline_escalation",
             Sweep::Alerts => "alerts",
+            Sweep::Templates => "templates",
         }
     }
 
@@ -55,6 +58,9 @@ pub struct SweepConfig {
     pub deadline: Schedule,
     /// `TASKFLEET_ALERTS_CRON` (default every 30 seconds).
     pub alerts_schedule: Schedule,
+    /// `TASKFLEET_TEMPLATES_CRON` (default every 10 seconds): how often the recurring templates'
+    /// due ticks are settled. A tick's task is created within one period of it.
+    pub templates: Schedule,
     pub zone: Tz,
     pub stale_after: Duration,
     pub retention_age: Duration,
@@ -66,6 +72,8 @@ pub struct SweepConfig {
 pub const DEFAULT_DEADLINE_CRON: &str = "0 * * * * *";
 /// `TASKFLEET_ALERTS_CRON`'s default: every 30 seconds.
 pub const DEFAULT_ALERTS_CRON: &str = "*/30 * * * * *";
+/// `TASKFLEET_TEMPLATES_CRON`'s default: every 10 seconds.
+pub const DEFAULT_TEMPLATES_CRON: &str = "*/10 * * * * *";
 
 fn parse_cron(expr: &str, var: &str) -> Result<Schedule> {
     Schedule::from_str(expr).with_context(|| {
@@ -75,8 +83,9 @@ fn parse_cron(expr: &str, var: &str) -> Result<Schedule> {
 
 impl SweepConfig {
     /// Parses the three cron expressions; a bad one is an error naming its variable. The
-    /// deadline and alerts sweeps start on their defaults ([`Self::set_deadline_cron`],
-    /// [`Self::set_alerts_cron`]), with the specification's alert thresholds.
+    /// deadline, alerts and templates sweeps start on their defaults
+    /// ([`Self::set_deadline_cron`], [`Self::set_alerts_cron`], [`Self::set_templates_cron`]),
+    /// with the specification's alert thresholds.
     pub fn parse(
         reaper: &str,
         metrics: &str,
@@ -91,6 +100,7 @@ impl SweepConfig {
             retention: parse_cron(retention, "TASKFLEET_RETENTION_CRON")?,
             deadline: parse_cron(DEFAULT_DEADLINE_CRON, "TASKFLEET_DEADLINE_CRON")?,
             alerts_schedule: parse_cron(DEFAULT_ALERTS_CRON, "TASKFLEET_ALERTS_CRON")?,
+            templates: parse_cron(DEFAULT_TEMPLATES_CRON, "TASKFLEET_TEMPLATES_CRON")?,
             zone,
             stale_after,
             retention_age: Duration::from_secs(retention_days * 24 * 3600),
@@ -108,6 +118,11 @@ impl SweepConfig {
         Ok(())
     }
 
+    pub fn set_templates_cron(&mut self, expr: &str) -> Result<()> {
+        self.templates = parse_cron(expr, "TASKFLEET_TEMPLATES_CRON")?;
+        Ok(())
+    }
+
     /// The reaper's default: every lease / 2 seconds (contract section 8).
     pub fn default_reaper_cron(lease: Duration) -> String {
         format!("*/{} * * * * *", (lease.as_secs() / 2).clamp(1, 59))
@@ -120,6 +135,7 @@ impl SweepConfig {
             Sweep::Retention => &self.retention,
             Sweep::DeadlineEscalation => &self.deadline,
             Sweep::Alerts => &self.alerts_schedule,
+            Sweep::Templates => &self.templates,
         }
     }
 

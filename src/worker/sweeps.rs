@@ -8,12 +8,15 @@
 //!   (ready longer than `TASKFLEET_STALE_AFTER_SECS`); the workers that lose a tick copy the last
 //!   recorded measurement into their gauges;
 //! * `retention`: deletes terminal tasks and audit rows older than `TASKFLEET_RETENTION_DAYS`, in
-//!   batches;
+//!   batches, and the `template_ticks` rows of ticks that can never be due again;
 //! * `deadline_escalation`: raises to 9 the priority of unfinished tasks whose deadline came
 //!   within 48 hours of the worker's clock (`task.escalated`);
 //! * `alerts`: evaluates the specification's alerts of every workspace, writes `alert.raised` /
 //!   `alert.resolved` on each change (and logs it at warn), and exports the values as gauges
-//!   (followed by the workers that lose a tick, as `queue_metrics` is).
+//!   (followed by the workers that lose a tick, as `queue_metrics` is);
+//! * `templates`: creates the task of every recurring template's due tick, at the worker's
+//!   clock (`crate::templates`: daylight saving and catch-up rules there); the primary key of
+//!   `template_ticks` keeps it to one task per tick even without the lock and tick claim.
 //!
 //! [`Sweeps::run_if_due`] runs one tick by hand (tests); [`Sweeps::run`] is the loop, which only
 //! ticks.
@@ -30,6 +33,7 @@ pub use super::sweep_schedule::{Sweep, SweepConfig};
 use crate::alerts;
 use crate::db::sql;
 use crate::schedule::deadline::{URGENT_PRIORITY, URGENT_WINDOW};
+use crate::templates;
 
 /// Deletes per retention statement.
 const RETENTION_BATCH: i32 = 1000;
@@ -95,6 +99,14 @@ impl Sweeps {
             Sweep::Retention => self.retention().await,
             Sweep::DeadlineEscalation => self.escalate_deadlines().await,
             Sweep::Alerts => self.alerts().await,
+            Sweep::Templates => {
+                let now = self.worker.clock.now();
+                let done = templates::run_due(&self.pool, now, &self.worker.id).await?;
+                // Counts only: at 09:00 thousands of templates may fire, and this result is
+                // written to sweep_runs on every pass (the log names each task).
+                Ok(json!({"now": now, "created": done.created.len(),
+                          "skipped": done.skipped.len(), "failed": done.failed}))
+            }
         }
     }
 
@@ -198,10 +210,14 @@ impl Sweeps {
             Utc::now() - TimeDelta::from_std(self.cfg.retention_age).unwrap_or(TimeDelta::MAX);
         let tasks = delete_in_batches(&self.pool, sql::TASK_DELETE_EXPIRED, cutoff).await?;
         let audit = delete_in_batches(&self.pool, sql::AUDIT_DELETE_EXPIRED, cutoff).await?;
-        if tasks + audit > 0 {
-            tracing::info!(tasks, audit_rows = audit, %cutoff, "retention sweep deleted old rows");
+        let ticks =
+            delete_in_batches(&self.pool, sql::TEMPLATE_TICK_DELETE_EXPIRED, cutoff).await?;
+        if tasks + audit + ticks > 0 {
+            tracing::info!(tasks, audit_rows = audit, template_ticks = ticks, %cutoff,
+                           "retention sweep deleted old rows");
         }
-        Ok(json!({"tasks_deleted": tasks, "audit_rows_deleted": audit, "cutoff": cutoff}))
+        Ok(json!({"tasks_deleted": tasks, "audit_rows_deleted": audit,
+                  "template_ticks_deleted": ticks, "cutoff": cutoff}))
     }
 
     /// Runs the schedule until `stop`: sleeps to the next tick of any sweep and runs the sweeps

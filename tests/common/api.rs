@@ -70,7 +70,19 @@ pub struct TestApi {
 impl TestApi {
     /// Serves the API of [`state`] on a free loopback port.
     pub async fn start(db: &TestDb) -> Self {
-        let app = taskfleet::api::router(state(db));
+        Self::serve(state(db)).await
+    }
+
+    /// Serves the API of [`state`] whose clock (the "now" of its rules: deadlines, a template's
+    /// first tick) reads `now` at start and runs on from there.
+    pub async fn start_at(db: &TestDb, now: chrono::DateTime<chrono::Utc>) -> Self {
+        let mut s = state(db);
+        s.pass.clock = taskfleet::schedule::Clock::starting_at(now);
+        Self::serve(s).await
+    }
+
+    async fn serve(state: taskfleet::api::AppState) -> Self {
+        let app = taskfleet::api::router(state);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let server = tokio::spawn(async move {

@@ -12,9 +12,10 @@ pub(crate) mod status;
 pub(crate) mod strategies;
 pub(crate) mod strategy_list;
 pub(crate) mod tasks;
+pub(crate) mod templates;
 
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 
 use crate::api::openapi;
 use crate::api::state::AppState;
@@ -38,6 +39,11 @@ pub fn routes() -> Router<AppState> {
         .route("/api/tasks/{id}/audit", get(audit::list))
         .route("/api/tasks/{id}/cancel", post(lifecycle::cancel))
         .route("/api/tasks/{id}/retry", post(lifecycle::retry))
+        .route(
+            "/api/templates",
+            post(templates::create).get(templates::list),
+        )
+        .route("/api/templates/{id}", delete(templates::delete))
         .route("/api/metrics/orchestrator", get(metrics::orchestrator))
         .route("/ui", get(ui::redirect))
         .route("/ui/", get(ui::index))

@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use crate::agents::name as agent_name;
 use crate::api::error::{ApiError, ApiResult, ErrorEnvelope};
-use crate::api::extract::{Caller, IdPath, StrictJson};
+use crate::api::extract::{Caller, IdPath, StrictJson, parse_object};
 use crate::api::state::AppState;
 use crate::api::{store, tenancy};
 use crate::audit::{self, Action};
@@ -160,6 +160,51 @@ pub(crate) fn escalated_at_creation<'a>(
         details: json!({"from_priority": requested_priority, "to_priority": task.priority,
                         "deadline": task.deadline, "at": "creation"}),
     }
+}
+
+/// A task body given inside another request (a template's `task`): the POST /api/tasks body
+/// without `workspace_id`, decoded and checked by exactly the rules of [`create`]. Every refusal
+/// is a 422 (the body is well-formed JSON, but not a task it can create), with the code POST
+/// /api/tasks would answer (TASK_007 for the type, TASK_010 for the rest) and a message that
+/// starts with `task.` and names the field. Dependencies and deadlines are the caller's to allow.
+pub(crate) fn validate_embedded(
+    body: Value,
+    workspace_id: Uuid,
+    now: DateTime<Utc>,
+) -> ApiResult<NewTask> {
+    let embedded = |e: ApiError| ApiError {
+        status: StatusCode::UNPROCESSABLE_ENTITY,
+        code: e.code,
+        message: embedded_message(&e.message),
+    };
+    let Value::Object(mut fields) = body else {
+        return Err(ApiError::unprocessable(
+            "task: must be a JSON object (the POST /api/tasks body without workspace_id)",
+        ));
+    };
+    if fields.contains_key("workspace_id") {
+        return Err(ApiError::unprocessable(
+            "task.workspace_id: not allowed here: the task belongs to the enclosing workspace_id",
+        ));
+    }
+    fields.insert("workspace_id".into(), json!(workspace_id));
+    let bytes = serde_json::to_vec(&Value::Object(fields)).map_err(ApiError::internal)?;
+    let body: CreateTask = parse_object(&bytes).map_err(embedded)?;
+    validate(body, now).map(|(task, _)| task).map_err(embedded)
+}
+
+/// A message of [`parse_object`] or [`validate`] as the nested `task` field's: `task.priority
+/// 11 is outside 1..10`, `task.priority: invalid type...`, `task: missing field ...`.
+fn embedded_message(message: &str) -> String {
+    let m = message.strip_prefix("invalid body: ").unwrap_or(message);
+    if let Some((path, rest)) = m.strip_prefix("field `").and_then(|r| r.split_once("`: ")) {
+        return format!("task.{path}: {rest}");
+    }
+    if m.starts_with("missing field") || m.starts_with("unknown field") {
+        return format!("task: {m}");
+    }
+    // The rules of `validate` start with the field's name.
+    format!("task.{m}")
 }
 
 /// Field rules beyond types: 422 TASK_007 for an unknown task type, 400 TASK_010 for the rest.
