@@ -97,6 +97,12 @@ fn assert_finished(stdout: &str) {
         stdout.contains("decomposed the strategy into 17 tasks"),
         "{stdout}"
     );
+    assert!(
+        stdout.contains(
+            "recurring template \"Morning digest\" (0 0 9 * * * Australia/Sydney): next task at"
+        ),
+        "{stdout}"
+    );
     assert!(stdout.contains("Summary"), "{stdout}");
     assert!(stdout.contains("17/17 tasks completed"), "{stdout}");
     assert!(stdout.contains("SELECT * FROM queue_summary"), "{stdout}");

@@ -380,13 +380,15 @@ async fn drive(
         )
         .await?;
     say(&format!(
-        "decomposed the strategy into {} tasks over {} phases (plan: {} days)\n",
+        "decomposed the strategy into {} tasks over {} phases (plan: {} days)",
         plan["tasks_created"],
         plan["execution_plan"]["phases"]
             .as_array()
             .map_or(0, Vec::len),
         plan["execution_plan"]["estimated_duration_days"]
     ));
+
+    schedule_digest(&client, workspace).await?;
 
     let run_started = Instant::now();
     let mut progress = Progress::new(workspace);
@@ -420,6 +422,41 @@ async fn drive(
         jwt_secret,
         workspace,
     })
+}
+
+/// The specification's "execute at 9am AEST" as a recurring template (README, "Recurring
+/// templates"): created through the API like any client would, with its next run printed in
+/// Sydney time. Its first task comes at the next 09:00 there, after the demo has ended.
+async fn schedule_digest(client: &Client, workspace: Uuid) -> Result<()> {
+    let created = client
+        .post(
+            "/api/templates",
+            &json!({
+                "workspace_id": workspace,
+                "name": "Morning digest",
+                "cron": "0 0 9 * * *",
+                "timezone": "Australia/Sydney",
+                "task": {"task_description": "Send the morning performance digest",
+                         "task_type": "email", "assigned_agent": "email-agent"},
+            }),
+        )
+        .await?;
+    let template = &created["template"];
+    let zone = chrono_tz::Australia::Sydney;
+    let now = chrono::Utc::now();
+    let next = crate::templates::model::check_cron("0 0 9 * * *", zone, now)
+        .ok()
+        .and_then(|schedule| crate::templates::tick::next_after(&schedule, zone, now));
+    if let Some(next) = next {
+        say(&format!(
+            "recurring template {} ({} {}): next task at {}\n",
+            template["name"],
+            template["cron"].as_str().unwrap_or_default(),
+            template["timezone"].as_str().unwrap_or_default(),
+            next.with_timezone(&zone).format("%Y-%m-%d %H:%M %Z")
+        ));
+    }
+    Ok(())
 }
 
 fn load_strategy(args: &DemoArgs) -> Result<Value> {
