@@ -16,14 +16,15 @@ use crate::auth::{self, AgentClaims};
 use crate::queue::ClaimedTask;
 use crate::queue::Outcome;
 
-/// The JSON body an agent receives.
+/// The JSON body an agent receives. The worker sends its task's `input_data` as the text it
+/// claimed (`I` = `&RawValue`); a receiver such as agents-sim reads it as a [`Value`].
 #[derive(Debug, Serialize, Deserialize)]
-pub struct AgentRequest {
+pub struct AgentRequest<I = Value> {
     pub task_id: Uuid,
     pub workspace_id: Uuid,
     pub task_type: String,
     pub description: String,
-    pub input: Value,
+    pub input: I,
     pub attempt: i32,
 }
 
@@ -84,7 +85,7 @@ impl HttpAgents {
             workspace_id: task.workspace_id,
             task_type: task.task_type.clone(),
             description: task.task_description.clone(),
-            input: task.input_data.0.clone(),
+            input: &*task.input_data.0,
             attempt: task.attempt(),
         };
         let sent = self

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::value::RawValue;
 use sqlx::postgres::{PgArgumentBuffer, PgHasArrayType, PgTypeInfo, PgValueRef};
 use sqlx::types::Json;
 use sqlx::{Decode, Encode, Postgres, Type};
@@ -160,7 +160,8 @@ pub struct ClaimedTask {
     pub task_type: String,
     pub assigned_agent: String,
     pub task_description: String,
-    pub input_data: Json<Value>,
+    /// As Postgres rendered it: passed on to the agent, never read here.
+    pub input_data: Json<Box<RawValue>>,
     pub priority: i32,
     pub retry_count: i32,
     pub max_retries: i32,

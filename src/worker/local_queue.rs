@@ -21,7 +21,7 @@ use crate::queue::ClaimedTask;
 /// How much work, in time, a worker may hold beyond its running attempts.
 pub const HORIZON: Duration = Duration::from_millis(50);
 
-/// Most tasks held beyond the slots, however fast attempts are.
+/// Most tasks held beyond the slots, however fast attempts are: claims of about half of it.
 pub const MAX_PREFETCH: usize = 2000;
 
 /// Longest a claimed task waits here for a slot before it is released to other workers: five
@@ -176,7 +176,9 @@ mod tests {
             task_type: "other".into(),
             assigned_agent: "general-executor".into(),
             task_description: "t".into(),
-            input_data: sqlx::types::Json(serde_json::json!({})),
+            input_data: sqlx::types::Json(
+                serde_json::value::RawValue::from_string("{}".into()).unwrap(),
+            ),
             priority: 5,
             retry_count: 0,
             max_retries: 3,
