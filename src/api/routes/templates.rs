@@ -56,7 +56,9 @@ pub struct CreateTemplate {
 }
 
 /// The OpenAPI schema of a template's `task`: the POST /api/tasks body's schema without
-/// `workspace_id`, `depends_on` and `deadline`, derived from it so the two cannot drift. (The
+/// `workspace_id`, `depends_on` and `deadline`, derived from it so the two cannot drift. It is
+/// named `TemplateTaskBody` because a generated client names the inline model of the answer's
+/// `Template.task` `TemplateTask`, and two models of one name stop openapi-python-client. (The
 /// field itself stays a JSON value, checked by `tasks::validate_embedded` so that every refusal
 /// is a 422 naming `task.<field>`.)
 pub struct TemplateTask;
@@ -82,7 +84,7 @@ impl utoipa::PartialSchema for TemplateTask {
 
 impl ToSchema for TemplateTask {
     fn name() -> std::borrow::Cow<'static, str> {
-        "TemplateTask".into()
+        "TemplateTaskBody".into()
     }
 }
 
