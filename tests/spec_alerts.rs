@@ -12,29 +12,11 @@ use uuid::Uuid;
 
 use common::api::ApiCtx;
 use common::new_task;
-use taskfleet::audit::AuditMode;
-use taskfleet::schedule::retry::RetryPolicy;
-use taskfleet::schedule::{Clock, TimeRules};
-use taskfleet::worker::WorkerConfig;
+use taskfleet::schedule::Clock;
 use taskfleet::worker::sweeps::{Sweep, SweepConfig, Sweeps};
 
 fn sweeps(c: &ApiCtx) -> Sweeps {
-    let worker = WorkerConfig {
-        id: "alerts-test".into(),
-        concurrency: 1,
-        task_timeout: Duration::from_secs(5),
-        lease: Duration::from_secs(30),
-        retry: RetryPolicy {
-            base: Duration::from_millis(1),
-            unavailable_delay: Duration::from_secs(1),
-        },
-        poll_interval: Duration::from_secs(1),
-        shutdown_grace: Duration::from_secs(1),
-        time: TimeRules::off(),
-        clock: Clock::system(),
-        audit: AuditMode::Outcomes,
-        sweeps: None,
-    };
+    let worker = common::sweep_worker("alerts-test", Clock::system());
     let cfg = SweepConfig::parse(
         "*/1 * * * * *",
         "*/15 * * * * *",

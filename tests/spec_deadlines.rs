@@ -13,30 +13,12 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use common::api::ApiCtx;
-use taskfleet::audit::AuditMode;
-use taskfleet::schedule::retry::RetryPolicy;
-use taskfleet::schedule::{Clock, TimeRules};
-use taskfleet::worker::WorkerConfig;
+use taskfleet::schedule::Clock;
 use taskfleet::worker::sweeps::{Sweep, SweepConfig, Sweeps};
 
 /// The deadline sweep as a worker whose clock reads `now`.
 fn sweeps_at(c: &ApiCtx, now: DateTime<Utc>) -> Sweeps {
-    let worker = WorkerConfig {
-        id: "deadline-test".into(),
-        concurrency: 1,
-        task_timeout: Duration::from_secs(5),
-        lease: Duration::from_secs(30),
-        retry: RetryPolicy {
-            base: Duration::from_millis(1),
-            unavailable_delay: Duration::from_secs(1),
-        },
-        poll_interval: Duration::from_secs(1),
-        shutdown_grace: Duration::from_secs(1),
-        time: TimeRules::off(),
-        clock: Clock::starting_at(now),
-        audit: AuditMode::Outcomes,
-        sweeps: None,
-    };
+    let worker = common::sweep_worker("deadline-test", Clock::starting_at(now));
     let cfg = SweepConfig::parse(
         "*/1 * * * * *",
         "*/15 * * * * *",

@@ -12,28 +12,15 @@ use sqlx::PgPool;
 
 use common::procs::WorkerProc;
 use common::{TestDb, new_task, wait_until};
-use taskfleet::audit::AuditMode;
-use taskfleet::schedule::retry::RetryPolicy;
-use taskfleet::schedule::{Clock, TimeRules};
+use taskfleet::schedule::Clock;
 use taskfleet::worker::WorkerConfig;
 use taskfleet::worker::sweeps::{Sweep, SweepConfig, Sweeps};
 
 fn worker(id: &str) -> WorkerConfig {
+    // A short lease, so the reaper's tests see leases expire.
     WorkerConfig {
-        id: id.into(),
-        concurrency: 1,
-        task_timeout: Duration::from_secs(5),
         lease: Duration::from_secs(2),
-        retry: RetryPolicy {
-            base: Duration::from_millis(1),
-            unavailable_delay: Duration::from_secs(1),
-        },
-        poll_interval: Duration::from_secs(1),
-        shutdown_grace: Duration::from_secs(1),
-        time: TimeRules::off(),
-        clock: Clock::system(),
-        audit: AuditMode::Outcomes,
-        sweeps: None,
+        ..common::sweep_worker(id, Clock::system())
     }
 }
 

@@ -26,8 +26,9 @@ use taskfleet::audit::AuditMode;
 use taskfleet::queue::{
     self, AttemptEnd, ClaimFilter, ClaimedTask, NewTask, Outcome, Status, Transition,
 };
-use taskfleet::schedule::TimeRules;
 use taskfleet::schedule::retry::RetryPolicy;
+use taskfleet::schedule::{Clock, TimeRules};
+use taskfleet::worker::WorkerConfig;
 
 pub const AGENT_SECRET: &str = "test-agent-secret-of-at-least-32-bytes";
 
@@ -424,5 +425,27 @@ pub fn new_task(workspace_id: Uuid, agent: &str) -> NewTask {
         next_run_at: None,
         plan_index: None,
         deadline: None,
+    }
+}
+
+/// The worker settings a test of the sweeps needs: worker `id` reading `clock`, time rules off,
+/// no sweep loop of its own (the test ticks the sweeps by hand). Tests override fields with
+/// `WorkerConfig { lease: ..., ..sweep_worker(id, clock) }`.
+pub fn sweep_worker(id: &str, clock: Clock) -> WorkerConfig {
+    WorkerConfig {
+        id: id.into(),
+        concurrency: 1,
+        task_timeout: Duration::from_secs(5),
+        lease: Duration::from_secs(30),
+        retry: RetryPolicy {
+            base: Duration::from_millis(1),
+            unavailable_delay: Duration::from_secs(1),
+        },
+        poll_interval: Duration::from_secs(1),
+        shutdown_grace: Duration::from_secs(1),
+        time: TimeRules::off(),
+        clock,
+        audit: AuditMode::Outcomes,
+        sweeps: None,
     }
 }

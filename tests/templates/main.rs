@@ -19,10 +19,7 @@ use uuid::Uuid;
 
 use common::api::{TestApi, token, uuid};
 use common::{TEST_WORKER, TestDb};
-use taskfleet::audit::AuditMode;
-use taskfleet::schedule::retry::RetryPolicy;
-use taskfleet::schedule::{Clock, TimeRules};
-use taskfleet::worker::WorkerConfig;
+use taskfleet::schedule::Clock;
 use taskfleet::worker::sweeps::{Sweep, SweepConfig, Sweeps};
 
 fn at(s: &str) -> DateTime<Utc> {
@@ -31,22 +28,7 @@ fn at(s: &str) -> DateTime<Utc> {
 
 /// The sweeps of a worker `id` whose clock reads `now`.
 fn sweeps_at(pool: &PgPool, id: &str, now: DateTime<Utc>) -> Sweeps {
-    let worker = WorkerConfig {
-        id: id.into(),
-        concurrency: 1,
-        task_timeout: Duration::from_secs(5),
-        lease: Duration::from_secs(30),
-        retry: RetryPolicy {
-            base: Duration::from_millis(1),
-            unavailable_delay: Duration::from_secs(1),
-        },
-        poll_interval: Duration::from_secs(1),
-        shutdown_grace: Duration::from_secs(1),
-        time: TimeRules::off(),
-        clock: Clock::starting_at(now),
-        audit: AuditMode::Outcomes,
-        sweeps: None,
-    };
+    let worker = common::sweep_worker(id, Clock::starting_at(now));
     let cfg = SweepConfig::parse(
         "*/1 * * * * *",
         "*/15 * * * * *",
