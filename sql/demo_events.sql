@@ -7,6 +7,7 @@ JOIN autonomous_tasks t ON t.id = a.resource_id
 WHERE a.workspace_id = $1
   AND a.id > $2
   AND a.action IN ('task.started', 'task.executed', 'task.retry_scheduled', 'task.failed',
-                   'task.cancelled', 'task.reclaimed', 'task.deferred')
+                   'task.cancelled', 'task.reclaimed', 'task.deferred', 'task.approved',
+                   'task.rejected')
 ORDER BY a.id
 LIMIT 500;

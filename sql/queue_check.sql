@@ -1,5 +1,6 @@
 -- queue_check.sql: the doctor's query. The claim and the views read task_queue and the
--- unmet_deps counter; this recomputes both from the source of truth (status and depends_on) and
+-- unmet_deps counter; this recomputes both from the source of truth (status, approval and
+-- depends_on: taskfleet_dependency_met) and
 -- lists every task where they disagree, with what is wrong. Empty when the queue is consistent.
 -- Tests run it after each kind of transition; a DBA can run it at any time.
 WITH truth AS (
@@ -7,7 +8,8 @@ WITH truth AS (
          (SELECT count(DISTINCT d.id)
           FROM unnest(t.depends_on) AS d(id)
           LEFT JOIN autonomous_tasks dep ON dep.id = d.id
-          WHERE dep.status IS DISTINCT FROM 'completed')::int AS unmet_now,
+          WHERE NOT coalesce(taskfleet_dependency_met(dep.status, dep.approval_state), false)
+         )::int AS unmet_now,
          q.id IS NOT NULL AS in_queue,
          q.locked_by AS queue_locked_by,
          q.attempt_token AS queue_token,
@@ -20,7 +22,7 @@ SELECT id, problem
 FROM truth
 CROSS JOIN LATERAL (VALUES
   (status = 'queued' AND unmet_deps <> unmet_now,
-   format('unmet_deps is %s, depends_on has %s not completed', unmet_deps, unmet_now)),
+   format('unmet_deps is %s, depends_on has %s not met', unmet_deps, unmet_now)),
   (status = 'queued' AND unmet_now = 0 AND NOT in_queue, 'ready but not in task_queue'),
   (status = 'queued' AND unmet_now > 0 AND in_queue, 'blocked but in task_queue'),
   (status = 'queued' AND in_queue AND queue_locked_by IS NOT NULL, 'queued but leased in task_queue'),

@@ -1,9 +1,11 @@
--- task_cancel_dependents.sql: after a task is cancelled or fails, cancel every queued task that
--- depends on it, transitively (TASK_006), in the same transaction. Each records the upstream whose
+-- task_cancel_dependents.sql: after a task is cancelled, fails or has its result rejected by an
+-- approver, cancel every queued task that depends on it, transitively (TASK_006), in the same
+-- transaction; a rejection's reason is quoted in the message. Each records the upstream whose
 -- fate it shares in cancelled_by, so a manual retry of that upstream re-queues exactly these.
 -- Dependents are locked in id order (like task_unblock_dependents.sql) so cascades and
 -- completions cannot deadlock.
--- Params: $1 upstream ids uuid[], $2 upstream statuses text[] ('cancelled' | 'failed'), $3 actor text
+-- Params: $1 upstream ids uuid[], $2 upstream fates text[] ('cancelled' | 'failed' | 'rejected'),
+--         $3 actor text
 WITH RECURSIVE upstream AS (
   SELECT u.id, u.status
   FROM unnest($1::uuid[], $2::text[]) AS u(id, status)
@@ -33,7 +35,11 @@ WITH RECURSIVE upstream AS (
   SET status = 'cancelled',
       cancelled_by = l.root,
       error_message = format('TASK_006: upstream task %s %s', l.root,
-                             CASE l.root_status WHEN 'failed' THEN 'failed' ELSE 'was cancelled' END),
+                             CASE l.root_status
+                               WHEN 'failed' THEN 'failed'
+                               WHEN 'rejected' THEN format('was rejected: %s',
+                                 (SELECT r.approval_comment FROM autonomous_tasks r WHERE r.id = l.root))
+                               ELSE 'was cancelled' END),
       updated_at = now()
   FROM locked l
   WHERE t.id = l.id

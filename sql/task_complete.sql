@@ -7,7 +7,8 @@
 -- task.executed).
 -- The task_queue rows are locked in id order first (like every batch write), then deleted; the
 -- task rows get a HOT update. One task.executed audit row per task, in the same statement.
--- The caller runs task_unblock_dependents.sql next, in the same transaction but as a second
+-- The caller runs task_unblock_dependents.sql next, for the tasks that need no approval (a task
+-- whose approval is pending keeps its dependents blocked until POST /api/tasks/{id}/approve), in the same transaction but as a second
 -- statement: its fresh snapshot sees a dependent inserted while this statement waited on a row
 -- lock (task_insert.sql locks dependencies FOR SHARE), which this statement's snapshot cannot.
 -- Params: $1 ids uuid[], $2 attempt tokens uuid[], $3 outputs jsonb[], $4 worker_id text
@@ -38,7 +39,8 @@ WITH locked AS (
   FROM unnest($1::uuid[], $3::jsonb[]) AS d(id, output)
   WHERE t.id = ANY (ARRAY(SELECT id FROM released))
     AND d.id = t.id
-  RETURNING t.id, t.workspace_id, t.assigned_agent, t.retry_count, t.started_at
+  RETURNING t.id, t.workspace_id, t.assigned_agent, t.retry_count, t.started_at,
+            t.approval_state
 ), audit AS (
   INSERT INTO audit_logs (workspace_id, action, resource, resource_id, agent, status, details)
   SELECT workspace_id, 'task.executed', 'autonomous_tasks', id, $4, 'completed',
@@ -47,4 +49,4 @@ WITH locked AS (
                             'duration_ms', round(extract(epoch FROM now() - started_at) * 1000))
   FROM done
 )
-SELECT id, workspace_id, assigned_agent FROM done;
+SELECT id, approval_state IS NOT DISTINCT FROM 'pending' AS awaits_approval FROM done;

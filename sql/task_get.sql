@@ -2,7 +2,7 @@
 SELECT id, workspace_id, contact_id, strategy_id, task_description, task_type, assigned_agent,
        priority, status, depends_on, input_data, output_data, error_message, started_at,
        completed_at, retry_count, max_retries, created_at, updated_at, next_run_at, locked_by,
-       lease_expires_at, deadline, template_id
-FROM autonomous_tasks
+       lease_expires_at, deadline, template_id, taskfleet_approval(t) AS approval
+FROM autonomous_tasks t
 WHERE id = ANY($1)
 ORDER BY created_at, id;

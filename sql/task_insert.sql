@@ -1,7 +1,8 @@
 -- task_insert.sql: insert a batch of queued tasks (POST /api/tasks, decomposition, bench).
 -- depends_on may name existing tasks and
 -- tasks earlier in the same batch (the caller validates ids, workspaces and cycles: TASK_011).
--- unmet_deps counts distinct dependencies not completed. Existing dependencies are locked
+-- unmet_deps counts distinct dependencies not met (taskfleet_dependency_met: completed, and
+-- approved when they need approval). Existing dependencies are locked
 -- FOR SHARE, in id order, so a dependency completing concurrently is either seen completed here
 -- or, having waited for this insert to commit, sees this task in task_unblock_dependents.sql.
 -- Tasks with no unmet dependency enter task_queue (ready now or at their next_run_at).
@@ -16,18 +17,21 @@
 --         $7 descriptions text[], $8 task_types text[], $9 agents text[], $10 priorities int[],
 --         $11 depends_on text[] ('{uuid,...}'), $12 input_data jsonb[], $13 max_retries int[],
 --         $14 next_run_at timestamptz[] (NULL = now), $15 plan_index int[],
---         $16 deadlines timestamptz[]
+--         $16 deadlines timestamptz[], $17 requires_approval bool[] (shorter, even empty: the
+--         missing ones are NULL = no approval, as unnest pads)
 WITH input AS MATERIALIZED (
   SELECT x.id, x.workspace_id, x.contact_id, x.strategy_id, x.task_description, x.task_type,
          x.assigned_agent, x.priority, x.depends_on::uuid[] AS depends_on, x.input_data,
-         x.max_retries, x.next_run_at, x.plan_index, x.deadline
+         x.max_retries, x.next_run_at, x.plan_index, x.deadline,
+         CASE WHEN x.requires_approval THEN 'pending' END AS approval_state
   FROM unnest($3::uuid[], $4::uuid[], $5::uuid[], $6::uuid[], $7::text[], $8::text[], $9::text[],
               $10::int[], $11::text[], $12::jsonb[], $13::int[], $14::timestamptz[], $15::int[],
-              $16::timestamptz[]) AS x(
+              $16::timestamptz[], $17::bool[]) AS x(
     id, workspace_id, contact_id, strategy_id, task_description, task_type, assigned_agent,
-    priority, depends_on, input_data, max_retries, next_run_at, plan_index, deadline)
+    priority, depends_on, input_data, max_retries, next_run_at, plan_index, deadline,
+    requires_approval)
 ), dep_locks AS MATERIALIZED (
-  SELECT t.id, t.status
+  SELECT t.id, taskfleet_dependency_met(t.status, t.approval_state) AS met
   FROM autonomous_tasks t
   WHERE t.id IN (SELECT DISTINCT unnest(i.depends_on) FROM input i)
   ORDER BY t.id
@@ -35,16 +39,17 @@ WITH input AS MATERIALIZED (
 ), ins AS (
   INSERT INTO autonomous_tasks (
     id, workspace_id, contact_id, strategy_id, task_description, task_type, assigned_agent,
-    priority, depends_on, input_data, max_retries, next_run_at, plan_index, deadline, unmet_deps)
+    priority, depends_on, input_data, max_retries, next_run_at, plan_index, deadline,
+    approval_state, unmet_deps)
   SELECT i.id, i.workspace_id, i.contact_id, i.strategy_id, i.task_description, i.task_type,
          i.assigned_agent, coalesce(i.priority, 5), coalesce(i.depends_on, '{}'),
          coalesce(i.input_data, '{}'), coalesce(i.max_retries, 3), coalesce(i.next_run_at, now()),
-         i.plan_index, i.deadline,
+         i.plan_index, i.deadline, i.approval_state,
          CASE WHEN i.depends_on IS NULL OR i.depends_on = '{}' THEN 0  -- no subquery per independent task
               ELSE (SELECT count(DISTINCT d.id)
                     FROM unnest(i.depends_on) AS d(id)
                     WHERE NOT EXISTS (SELECT 1 FROM dep_locks l
-                                      WHERE l.id = d.id AND l.status = 'completed')) END
+                                      WHERE l.id = d.id AND l.met)) END
   FROM input i
   RETURNING id, workspace_id, assigned_agent, priority, task_type, unmet_deps, next_run_at,
             created_at

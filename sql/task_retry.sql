@@ -1,16 +1,19 @@
--- task_retry.sql: manual retry (POST /api/tasks/{id}/retry): a failed or cancelled task goes back
--- to queued, ready at once, its error cleared (retry_count reset when asked), together with the
--- tasks cancelled on its account (cancelled_by = it), and only those.
+-- task_retry.sql: manual retry (POST /api/tasks/{id}/retry): a failed or cancelled task, or a
+-- completed one whose result an approver rejected, goes back to queued, ready at once, its error
+-- and output cleared (retry_count reset when asked), together with the tasks cancelled on its
+-- account (cancelled_by = it), and only those. A task that needs approval asks for it again.
 -- unmet_deps is recomputed for every re-queued task; their other dependencies are locked
 -- FOR SHARE in id order, as task_insert.sql does, so a dependency completing meanwhile is not
 -- missed. Those with no unmet dependency enter task_queue, ready now. One task.retried audit row
 -- per re-queued task; NOTIFY wakes idle workers.
--- Returns nothing when the task is missing or not failed/cancelled (the caller answers 404/409).
+-- Returns nothing when the task is missing or not failed/cancelled/rejected (the caller answers
+-- 404/409).
 -- Params: $1 id uuid, $2 reset_retry_count bool, $3 actor text
 WITH target AS (
   SELECT id
   FROM autonomous_tasks
-  WHERE id = $1 AND status IN ('failed', 'cancelled')
+  WHERE id = $1
+    AND (status IN ('failed', 'cancelled') OR (status = 'completed' AND approval_state = 'rejected'))
   FOR UPDATE
 ), family AS MATERIALIZED (
   SELECT id FROM target
@@ -19,7 +22,7 @@ WITH target AS (
   FROM autonomous_tasks t
   WHERE t.cancelled_by = $1 AND t.status = 'cancelled' AND EXISTS (SELECT 1 FROM target)
 ), dep_locks AS MATERIALIZED (
-  SELECT t.id, t.status
+  SELECT t.id, taskfleet_dependency_met(t.status, t.approval_state) AS met
   FROM autonomous_tasks t
   WHERE t.id IN (SELECT unnest(f.depends_on) FROM autonomous_tasks f WHERE f.id IN (SELECT id FROM family))
     AND t.id NOT IN (SELECT id FROM family)
@@ -29,7 +32,12 @@ WITH target AS (
   UPDATE autonomous_tasks t
   SET status = 'queued',
       error_message = NULL,
+      output_data = NULL,
       cancelled_by = NULL,
+      approval_state = CASE WHEN t.approval_state IS NOT NULL THEN 'pending' END,
+      approval_by = NULL,
+      approval_at = NULL,
+      approval_comment = NULL,
       retry_count = CASE WHEN t.id = $1 AND $2 THEN 0 ELSE t.retry_count END,
       next_run_at = now(),
       started_at = NULL,
@@ -39,7 +47,7 @@ WITH target AS (
       unmet_deps = (
         SELECT count(DISTINCT d.id)
         FROM unnest(t.depends_on) AS d(id)
-        WHERE NOT EXISTS (SELECT 1 FROM dep_locks l WHERE l.id = d.id AND l.status = 'completed')),
+        WHERE NOT EXISTS (SELECT 1 FROM dep_locks l WHERE l.id = d.id AND l.met)),
       updated_at = now()
   WHERE t.id IN (SELECT id FROM family)
   RETURNING t.id, t.workspace_id, t.retry_count, t.unmet_deps, t.priority, t.created_at,

@@ -1,5 +1,5 @@
 -- task_status_page.sql: one page of a workspace's tasks for GET /api/tasks/status, oldest first,
--- with whether every dependency is completed. Keyset paging on (created_at, id) over
+-- with whether every dependency is met (completed, and approved if it needs approval). Keyset paging on (created_at, id) over
 -- autonomous_tasks_workspace_page_idx, so page N costs what page 1 does.
 -- The dashboard's columns come along: type, strategy, retries, dependencies, whether the lease
 -- has expired (stuck: the stuck_tasks view's rule), and for a decomposed strategy's task the
@@ -22,7 +22,9 @@ WITH page AS (
            SELECT 1
            FROM unnest(t.depends_on) AS d(id)
            LEFT JOIN autonomous_tasks dep ON dep.id = d.id
-           WHERE dep.status IS DISTINCT FROM 'completed') AS dependencies_met
+           WHERE NOT coalesce(taskfleet_dependency_met(dep.status, dep.approval_state), false))
+           AS dependencies_met,
+         taskfleet_approval(t) AS approval
   FROM autonomous_tasks t
   WHERE t.workspace_id = $1
     AND ($2::uuid IS NULL OR t.id = $2)

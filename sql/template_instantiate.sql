@@ -15,11 +15,12 @@
 WITH tpl AS MATERIALIZED (
   SELECT t.id, t.workspace_id, x.task_description, x.task_type, x.assigned_agent,
          coalesce(x.priority, 5) AS priority, coalesce(x.input_data, '{}') AS input_data,
-         coalesce(x.max_retries, 3) AS max_retries
+         coalesce(x.max_retries, 3) AS max_retries,
+         CASE WHEN x.requires_approval THEN 'pending' END AS approval_state
   FROM task_templates t
   CROSS JOIN LATERAL jsonb_to_record(t.task) AS x(
     task_description text, task_type text, assigned_agent text, priority integer,
-    input_data jsonb, max_retries integer)
+    input_data jsonb, max_retries integer, requires_approval boolean)
   WHERE t.id = $1 AND t.enabled AND (t.last_tick IS NULL OR t.last_tick < $2)
   FOR NO KEY UPDATE OF t
 ), claim AS (
@@ -30,9 +31,9 @@ WITH tpl AS MATERIALIZED (
 ), ins AS (
   INSERT INTO autonomous_tasks (
     id, workspace_id, task_description, task_type, assigned_agent, priority, depends_on,
-    input_data, max_retries, next_run_at, unmet_deps, template_id)
+    input_data, max_retries, next_run_at, unmet_deps, template_id, approval_state)
   SELECT c.task_id, p.workspace_id, p.task_description, p.task_type, p.assigned_agent,
-         p.priority, '{}', p.input_data, p.max_retries, now(), 0, p.id
+         p.priority, '{}', p.input_data, p.max_retries, now(), 0, p.id, p.approval_state
   FROM claim c JOIN tpl p ON p.id = c.template_id
   RETURNING id, workspace_id, assigned_agent, priority, task_type, next_run_at, created_at,
             template_id

@@ -59,6 +59,11 @@ pub struct ExecArgs {
           value_parser = ["on", "off"])]
     pub business_hours: String,
 
+    /// A result awaiting approval longer than this is stale: flagged in the API's answers and
+    /// counted in the workers' /metrics (`taskfleet_approvals_stale`).
+    #[arg(long, env = "TASKFLEET_APPROVAL_REMIND_SECS", default_value_t = 3600)]
+    pub approval_remind_secs: u64,
+
     #[command(flatten)]
     pub alerts: AlertArgs,
 }
@@ -269,6 +274,7 @@ impl WorkerArgs {
         sweeps.set_alerts_cron(&self.alerts_cron)?;
         sweeps.set_templates_cron(&self.templates_cron)?;
         sweeps.alerts = self.exec.alerts.thresholds();
+        sweeps.approval_remind = Duration::from_secs(self.exec.approval_remind_secs);
         cfg.sweeps = Some(sweeps);
         Ok(cfg)
     }

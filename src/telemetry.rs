@@ -144,6 +144,14 @@ fn describe() {
         "Age of the oldest ready task."
     );
     describe_gauge!(
+        "taskfleet_approvals_pending",
+        "Completed tasks whose result awaits approval (their dependents wait), fleet-wide."
+    );
+    describe_gauge!(
+        "taskfleet_approvals_stale",
+        "Results awaiting approval longer than TASKFLEET_APPROVAL_REMIND_SECS."
+    );
+    describe_gauge!(
         "taskfleet_workspace_queued_tasks",
         "Queued tasks (ready or blocked) per workspace: the queue_depth alert's value."
     );

@@ -103,6 +103,12 @@ fn assert_finished(stdout: &str) {
         ),
         "{stdout}"
     );
+    // Approval gates: the content of each phase that emails waits for the demo's approval.
+    assert!(
+        stdout.contains("✔ approved Write webinar copy")
+            && stdout.contains("auto-approved by the demo"),
+        "{stdout}"
+    );
     assert!(stdout.contains("Summary"), "{stdout}");
     assert!(stdout.contains("17/17 tasks completed"), "{stdout}");
     assert!(stdout.contains("SELECT * FROM queue_summary"), "{stdout}");

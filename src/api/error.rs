@@ -158,13 +158,11 @@ impl From<sqlx::Error> for ApiError {
 
 impl From<queue::Error> for ApiError {
     fn from(e: queue::Error) -> Self {
-        let code = match e {
-            queue::Error::NotFound(_) => Code::TaskNotFound,
-            queue::Error::InvalidState { .. } => Code::InvalidStateChange,
-            queue::Error::DeadDependency { .. } => Code::DependencyNotMet,
-            queue::Error::Db(db) => return db.into(),
-        };
-        ApiError::new(code, e.to_string())
+        match (e.code(), e) {
+            (Some(code), e) => ApiError::new(code, e.to_string()),
+            (None, queue::Error::Db(db)) => db.into(),
+            (None, e) => ApiError::internal(e),
+        }
     }
 }
 

@@ -18,8 +18,8 @@ use utoipa::openapi::{RefOr, Required};
 use utoipa::{Modify, OpenApi};
 
 use super::routes::{
-    audit, decompose, execute, health, lifecycle, metrics, status, strategies, strategy_list,
-    tasks, templates,
+    approvals, audit, decompose, execute, health, lifecycle, metrics, status, strategies,
+    strategy_list, tasks, templates,
 };
 use super::ui;
 
@@ -40,6 +40,9 @@ use super::ui;
         audit::list,
         lifecycle::cancel,
         lifecycle::retry,
+        approvals::approve,
+        approvals::reject,
+        approvals::list,
         templates::create,
         templates::list,
         templates::delete,
@@ -52,6 +55,7 @@ use super::ui;
     tags(
         (name = "tasks", description = "Create, decompose into, run, inspect, cancel and retry tasks."),
         (name = "strategies", description = "Marketing strategies, decomposed into task DAGs."),
+        (name = "approvals", description = "Human approval gates: results awaiting a decision, approve and reject."),
         (name = "templates", description = "Recurring task templates: a task body created on a cron schedule in a time zone."),
         (name = "metrics", description = "A workspace's orchestrator metrics and alerts."),
         (name = "health", description = "Liveness, readiness and Prometheus metrics; no token."),

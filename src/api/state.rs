@@ -43,6 +43,8 @@ pub struct AppState {
     pub limits: Limits,
     /// When the specification's alerts fire (`TASKFLEET_ALERT_*`).
     pub alerts: Thresholds,
+    /// A result awaiting approval longer than this is stale (`TASKFLEET_APPROVAL_REMIND_SECS`).
+    pub approval_remind: Duration,
 }
 
 impl AppState {
@@ -80,6 +82,7 @@ impl AppState {
             metrics: telemetry::metrics(),
             limits: args.limits.limits(),
             alerts: exec.alerts.thresholds(),
+            approval_remind: Duration::from_secs(exec.approval_remind_secs),
         })
     }
 }

@@ -207,6 +207,7 @@ fn build_tasks(ws: Uuid, n: usize, deps: Deps) -> Vec<NewTask> {
                 next_run_at: None,
                 plan_index: None,
                 deadline: None,
+                requires_approval: false,
             }
         })
         .collect()

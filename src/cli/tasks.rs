@@ -233,13 +233,7 @@ async fn task_in(db: &mut PgConnection, id: Uuid, workspace_id: Uuid) -> Result<
 
 /// A refused transition, with the code the API would answer.
 fn refused(e: queue::Error) -> anyhow::Error {
-    let code = match &e {
-        queue::Error::NotFound(_) => Some(Code::TaskNotFound),
-        queue::Error::InvalidState { .. } => Some(Code::InvalidStateChange),
-        queue::Error::DeadDependency { .. } => Some(Code::DependencyNotMet),
-        queue::Error::Db(_) => None,
-    };
-    match code {
+    match e.code() {
         Some(code) => anyhow!("{}: {e}", code.as_str()),
         None => e.into(),
     }

@@ -42,6 +42,29 @@ pub struct PlanPhase {
     pub estimated_days: i64,
 }
 
+impl Plan {
+    /// The content-approval rule (README "Approval gates"): a content task of a phase that also
+    /// has an email task needs approval, so that phase's email, which waits for its content,
+    /// never sends content nobody approved. One flag per task, in plan order.
+    pub fn content_approvals(&self) -> Vec<bool> {
+        let has_email: Vec<bool> = self
+            .phases
+            .iter()
+            .map(|p| {
+                p.tasks
+                    .iter()
+                    .any(|&i| self.tasks[i].task_type == TaskType::Email.as_str())
+            })
+            .collect();
+        self.tasks
+            .iter()
+            .map(|t| {
+                t.task_type == TaskType::Content.as_str() && t.phase.is_some_and(|p| has_email[p])
+            })
+            .collect()
+    }
+}
+
 /// Priority of every KPI tracking task.
 const KPI_PRIORITY: i16 = 7;
 

@@ -237,3 +237,18 @@ fn an_activity_may_carry_a_deadline() {
         assert!(err.contains(want), "{err} should contain {want}");
     }
 }
+
+#[test]
+fn content_approval_gates_only_the_content_of_phases_that_email() {
+    let plan = three_phase();
+    let gated: Vec<&str> = plan
+        .tasks
+        .iter()
+        .zip(plan.content_approvals())
+        .filter(|(_, gated)| *gated)
+        .map(|(t, _)| t.description.as_str())
+        .collect();
+    // Engagement emails: its content waits for approval. Awareness has content but no email;
+    // pillar content belongs to no phase.
+    assert_eq!(gated, ["Write copy", "Blog series"]);
+}

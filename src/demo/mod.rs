@@ -376,7 +376,9 @@ async fn drive(
     let plan = client
         .post(
             "/api/tasks/decompose",
-            &json!({"strategy_id": strategy_id, "workspace_id": workspace}),
+            // Approval gates: each phase's content waits for a person before its email goes out.
+            &json!({"strategy_id": strategy_id, "workspace_id": workspace,
+                    "content_approval": true}),
         )
         .await?;
     say(&format!(
@@ -393,6 +395,7 @@ async fn drive(
     let run_started = Instant::now();
     let mut progress = Progress::new(workspace);
     loop {
+        approve_waiting(&client, workspace).await?;
         let phases = progress.refresh(pool).await?;
         let open: i64 = phases
             .iter()
@@ -422,6 +425,24 @@ async fn drive(
         jwt_secret,
         workspace,
     })
+}
+
+/// Stands in for the person who reviews content before its email goes out (README, "Approval
+/// gates"): approves each result waiting in the workspace's approval queue through the API. The
+/// event log prints the `task.approved` line.
+async fn approve_waiting(client: &Client, workspace: Uuid) -> Result<()> {
+    let queue = client
+        .get(&format!("/api/approvals?workspace_id={workspace}"))
+        .await?;
+    for waiting in queue["approvals"].as_array().into_iter().flatten() {
+        let path = format!(
+            "/api/tasks/{}/approve",
+            waiting["id"].as_str().unwrap_or_default()
+        );
+        let comment = "auto-approved by the demo; a person reviews the draft with POST /api/tasks/{id}/approve";
+        client.post(&path, &json!({ "comment": comment })).await?;
+    }
+    Ok(())
 }
 
 /// The specification's "execute at 9am AEST" as a recurring template (README, "Recurring
@@ -483,6 +504,7 @@ fn exec_args(args: &DemoArgs, agent_secret: &str) -> ExecArgs {
         audit: crate::audit::AuditMode::Full,
         timezone: "Australia/Sydney".into(),
         business_hours: if args.business_hours { "on" } else { "off" }.into(),
+        approval_remind_secs: 3600,
         alerts: crate::config::AlertArgs::default(),
     }
 }
@@ -590,18 +612,27 @@ impl Client {
     }
 
     async fn post(&self, path: &str, body: &Value) -> Result<Value> {
-        let response = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .bearer_auth(&self.token)
-            .json(body)
-            .send()
-            .await?;
+        let request = self.http.post(format!("{}{path}", self.base)).json(body);
+        self.send("POST", path, request).await
+    }
+
+    async fn get(&self, path: &str) -> Result<Value> {
+        let request = self.http.get(format!("{}{path}", self.base));
+        self.send("GET", path, request).await
+    }
+
+    async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        request: reqwest::RequestBuilder,
+    ) -> Result<Value> {
+        let response = request.bearer_auth(&self.token).send().await?;
         let status = response.status();
         let value: Value = response.json().await?;
         if !status.is_success() {
             bail!(
-                "POST {path} answered {status}: {}",
+                "{method} {path} answered {status}: {}",
                 value["error"]["message"].as_str().unwrap_or("?")
             );
         }

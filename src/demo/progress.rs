@@ -216,6 +216,11 @@ fn describe(e: &Event) -> Option<String> {
                 .unwrap_or_default()
         ),
         "task.reclaimed" => format!("↺ reclaimed {task} after an expired lease"),
+        "task.approved" => format!(
+            "✔ approved {task}: {}",
+            d["comment"].as_str().unwrap_or("no comment")
+        ),
+        "task.rejected" => format!("✗ rejected {task}: {}", d["comment"].as_str().unwrap_or("")),
         "task.deferred" => format!("⏸ deferred {task}: {}", d["reason"].as_str().unwrap_or("")),
         _ => return None,
     })

@@ -4,6 +4,7 @@
 use uuid::Uuid;
 
 use super::task::Status;
+use crate::codes::Code;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -16,6 +17,22 @@ pub enum Error {
     /// A dependency failed or was cancelled: it must be retried first.
     #[error("dependency {dependency} is {status}; retry it first")]
     DeadDependency { dependency: Uuid, status: Status },
+    /// An approval decision the task's approval state does not allow (approving twice, a task
+    /// that needs no approval or has not completed).
+    #[error("cannot {verb} this task: {why}")]
+    Approval { verb: &'static str, why: String },
     #[error(transparent)]
     Db(#[from] sqlx::Error),
+}
+
+impl Error {
+    /// The contract's code for a refusal; None for a database error.
+    pub fn code(&self) -> Option<Code> {
+        match self {
+            Error::NotFound(_) => Some(Code::TaskNotFound),
+            Error::InvalidState { .. } | Error::Approval { .. } => Some(Code::InvalidStateChange),
+            Error::DeadDependency { .. } => Some(Code::DependencyNotMet),
+            Error::Db(_) => None,
+        }
+    }
 }

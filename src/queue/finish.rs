@@ -8,8 +8,9 @@ use sqlx::types::Json;
 use sqlx::{PgConnection, PgExecutor, PgPool};
 use uuid::Uuid;
 
+use super::lifecycle::Fate;
 use super::settle::refused_output;
-use super::task::{Lease, Status, is_retryable, split};
+use super::task::{Lease, is_retryable, split};
 use super::transition::{Failure, Requeue, Transition};
 use crate::db::sql;
 
@@ -137,21 +138,18 @@ pub async fn complete(
         attempt += 1;
         let result = async {
             let mut tx = db.begin().await?;
-            let done: Vec<(Uuid, Uuid, String)> = crate::db::query_as(sql::TASK_COMPLETE)
+            let rows: Vec<(Uuid, bool)> = crate::db::query_as(sql::TASK_COMPLETE)
                 .bind(&ids)
                 .bind(&tokens)
                 .bind(&outputs)
                 .bind(worker_id)
                 .fetch_all(&mut *tx)
                 .await?;
-            let done: Vec<Uuid> = done.into_iter().map(|(id, _, _)| id).collect();
-            if !done.is_empty() {
-                crate::db::query(sql::TASK_UNBLOCK_DEPENDENTS)
-                    .bind(&done)
-                    .execute(&mut *tx)
-                    .await?;
-            }
+            // A task awaiting approval keeps its dependents blocked: approve unblocks them.
+            let unblocking: Vec<Uuid> = rows.iter().filter(|r| !r.1).map(|r| r.0).collect();
+            unblock_dependents(&mut tx, &unblocking).await?;
             tx.commit().await?;
+            let done: Vec<Uuid> = rows.into_iter().map(|(id, _)| id).collect();
             Ok::<_, sqlx::Error>(done)
         }
         .await;
@@ -160,6 +158,23 @@ pub async fn complete(
             other => return other,
         }
     }
+}
+
+/// The queued dependents of `completed` (met dependencies now) lose one unmet dependency each;
+/// those left with none become ready (how many is returned). Runs as its own statement: see
+/// `task_complete.sql`.
+pub(super) async fn unblock_dependents(
+    db: &mut PgConnection,
+    completed: &[Uuid],
+) -> Result<i64, sqlx::Error> {
+    if completed.is_empty() {
+        return Ok(0);
+    }
+    let (ready, _woke): (i64, i64) = crate::db::query_as(sql::TASK_UNBLOCK_DEPENDENTS)
+        .bind(completed)
+        .fetch_one(db)
+        .await?;
+    Ok(ready)
 }
 
 /// Puts attempts back to `queued` (fenced); returns the ids moved.
@@ -209,6 +224,6 @@ pub async fn fail(
         .fetch_all(&mut *db)
         .await?;
     let failed: Vec<Uuid> = rows.into_iter().map(|(id,)| id).collect();
-    super::lifecycle::cancel_dependents(db, &failed, Status::Failed, worker_id).await?;
+    super::lifecycle::cancel_dependents(db, &failed, Fate::Failed, worker_id).await?;
     Ok(failed)
 }

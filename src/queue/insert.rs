@@ -28,6 +28,8 @@ pub struct NewTask {
     pub plan_index: Option<i32>,
     /// When it must be done by; the caller has already raised `priority` for it.
     pub deadline: Option<DateTime<Utc>>,
+    /// Its dependents wait until someone approves its result (approval state `pending`).
+    pub requires_approval: bool,
 }
 
 /// One field of every task: a column of the statement's typed arrays.
@@ -47,6 +49,16 @@ fn array_literal(ids: &[Uuid]) -> String {
     }
     s.push('}');
     s
+}
+
+/// The requires_approval column, empty when no task needs approval (the statement reads the
+/// missing values as false), so a bulk insert sends nothing for it.
+fn approvals(tasks: &[NewTask]) -> Vec<bool> {
+    if tasks.iter().any(|t| t.requires_approval) {
+        column(tasks, |t| t.requires_approval)
+    } else {
+        Vec::new()
+    }
 }
 
 /// Inserts the batch as `queued`; the tasks with no unmet dependency enter the ready queue, and
@@ -81,6 +93,7 @@ pub async fn insert(
         .bind(column(tasks, |t| t.next_run_at))
         .bind(column(tasks, |t| t.plan_index))
         .bind(column(tasks, |t| t.deadline))
+        .bind(approvals(tasks))
         .fetch_all(db)
         .await?;
     Ok(rows.into_iter().map(|(id, unmet, _)| (id, unmet)).collect())

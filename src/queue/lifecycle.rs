@@ -3,6 +3,7 @@
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use super::approval::ApprovalState;
 use super::error::Error;
 use super::read;
 use super::task::Status;
@@ -34,18 +35,37 @@ pub async fn cancel(
             status,
         }),
         Some((previous, true, _)) => {
-            cancel_dependents(db, &[id], Status::Cancelled, actor).await?;
+            cancel_dependents(db, &[id], Fate::Cancelled, actor).await?;
             Ok(previous)
         }
     }
 }
 
-/// Cancels every queued task downstream of `upstream` (which are now `status`), recording the
+/// Why the upstream of a TASK_006 cascade can never satisfy its dependents (the message names it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fate {
+    Failed,
+    Cancelled,
+    /// Completed, but an approver rejected its result.
+    Rejected,
+}
+
+impl Fate {
+    const fn as_str(self) -> &'static str {
+        match self {
+            Fate::Failed => "failed",
+            Fate::Cancelled => "cancelled",
+            Fate::Rejected => "rejected",
+        }
+    }
+}
+
+/// Cancels every queued task downstream of `upstream` (which all met `fate`), recording the
 /// upstream in `cancelled_by`. Returns the ids cancelled.
 pub async fn cancel_dependents(
     db: &mut PgConnection,
     upstream: &[Uuid],
-    status: Status,
+    fate: Fate,
     actor: &str,
 ) -> Result<Vec<Uuid>, sqlx::Error> {
     if upstream.is_empty() {
@@ -53,13 +73,14 @@ pub async fn cancel_dependents(
     }
     crate::db::query_scalar(sql::TASK_CANCEL_DEPENDENTS)
         .bind(upstream)
-        .bind(vec![status; upstream.len()])
+        .bind(vec![fate.as_str(); upstream.len()])
         .bind(actor)
         .fetch_all(db)
         .await
 }
 
-/// Re-queues a failed or cancelled task and the tasks cancelled on its account; returns the ids
+/// Re-queues a failed or cancelled task (or a completed one whose result was rejected: it runs
+/// again and asks for approval again) and the tasks cancelled on its account; returns the ids
 /// re-queued, the task first. Refused while one of its own dependencies is failed or cancelled:
 /// that one must be retried first. Run it inside a transaction.
 pub async fn retry(
@@ -76,7 +97,11 @@ pub async fn retry(
         verb: "retry",
         status: task.status,
     };
-    if !task.status.is_dead() {
+    let rejected = task
+        .approval
+        .as_ref()
+        .is_some_and(|a| a.0.state == ApprovalState::Rejected);
+    if !task.status.is_dead() && !rejected {
         return Err(refused);
     }
     let deps = read::dependency_status(db, &task.depends_on, task.workspace_id).await?;

@@ -13,6 +13,7 @@
 //! | [`cancel`] | `task_cancel.sql` + `task_cancel_dependents.sql` | `task.cancelled` |
 //! | [`cancel_dependents`] | `task_cancel_dependents.sql` (after a fail, too) | `task.cancelled` |
 //! | [`retry`] | `task_retry.sql` | `task.retried` |
+//! | [`decide`] (approve / reject) | `task_approval_decide.sql` + unblock or cancel dependents | `task.approved`, `task.rejected` |
 //!
 //! Every write of a claimed task is fenced by its [`Lease`] (id + attempt token), so a worker that
 //! lost its lease cannot overwrite a newer attempt. Reads for the API live in [`read`].
@@ -24,6 +25,7 @@
 //!
 //! This file only declares and re-exports; the items live in the files named above.
 
+mod approval;
 mod claim;
 mod error;
 mod finish;
@@ -35,11 +37,12 @@ mod settle;
 mod task;
 mod transition;
 
+pub use approval::{Approval, ApprovalState, Decided, Decision, decide};
 pub use claim::{claim, heartbeat};
 pub use error::Error;
 pub use finish::{Applied, Batch, complete, fail, requeue};
 pub use insert::{NewTask, insert};
-pub use lifecycle::{cancel, cancel_dependents, retry};
+pub use lifecycle::{Fate, cancel, cancel_dependents, retry};
 pub use reclaim::reclaim_expired;
 pub use settle::{AttemptEnd, Outcome, Rules, hold, settle};
 pub use task::{AttemptView, ClaimFilter, ClaimedTask, Lease, Status, TASK_TYPES, TaskTypeName};

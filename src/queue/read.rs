@@ -52,6 +52,10 @@ pub struct TaskRecord {
     /// The recurring template that created the task (null for any other task); it stays when
     /// the template is deleted.
     pub template_id: Option<Uuid>,
+    /// Null when the task needs no approval (`requires_approval` at creation); otherwise its
+    /// approver's decision. Its dependents wait until it is `approved`.
+    #[schema(value_type = Option<super::approval::Approval>)]
+    pub approval: Option<Json<super::approval::Approval>>,
 }
 
 pub async fn tasks_by_id(
@@ -127,6 +131,7 @@ pub struct StatusRow {
     /// tasks and for tasks of no strategy.
     pub phase_index: Option<i32>,
     pub phase_name: Option<String>,
+    pub approval: Option<Json<super::approval::Approval>>,
 }
 
 /// Counts by status of the tasks the filters select.
@@ -138,6 +143,8 @@ pub struct StatusSummary {
     pub completed: i64,
     pub failed: i64,
     pub cancelled: i64,
+    /// Completed tasks whose approval is pending (their dependents wait).
+    pub awaiting_approval: i64,
 }
 
 pub async fn status_page(
@@ -258,6 +265,38 @@ pub async fn throughput(
 ) -> Result<Vec<MinuteCounts>, sqlx::Error> {
     crate::db::query_as(sql::METRICS_THROUGHPUT)
         .bind(workspace_id)
+        .fetch_all(db)
+        .await
+}
+
+/// A result awaiting its approver: what `GET /api/approvals` lists.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct ApprovalRequest {
+    pub id: Uuid,
+    pub strategy_id: Option<Uuid>,
+    pub task_description: String,
+    #[schema(value_type = super::task::TaskTypeName)]
+    pub task_type: String,
+    pub assigned_agent: String,
+    pub priority: i32,
+    /// The agent's answer: what the approver judges.
+    #[schema(value_type = Option<Value>)]
+    pub output_data: Option<Json<Value>>,
+    #[schema(value_type = super::approval::Approval)]
+    pub approval: Json<super::approval::Approval>,
+    /// Queued tasks that depend on it: approve unblocks them, reject cancels them (TASK_006).
+    pub waiting_dependents: Vec<Uuid>,
+}
+
+/// The workspace's completed tasks awaiting approval, oldest result first.
+pub async fn approval_queue(
+    db: &mut PgConnection,
+    workspace_id: Uuid,
+    limit: i64,
+) -> Result<Vec<ApprovalRequest>, sqlx::Error> {
+    crate::db::query_as(sql::APPROVAL_LIST)
+        .bind(workspace_id)
+        .bind(limit)
         .fetch_all(db)
         .await
 }

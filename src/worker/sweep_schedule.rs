@@ -63,6 +63,8 @@ pub struct SweepConfig {
     pub templates: Schedule,
     pub zone: Tz,
     pub stale_after: Duration,
+    /// `TASKFLEET_APPROVAL_REMIND_SECS`: a result awaiting approval longer is stale.
+    pub approval_remind: Duration,
     pub retention_age: Duration,
     /// `TASKFLEET_ALERT_*`.
     pub alerts: Thresholds,
@@ -103,6 +105,7 @@ impl SweepConfig {
             templates: parse_cron(DEFAULT_TEMPLATES_CRON, "TASKFLEET_TEMPLATES_CRON")?,
             zone,
             stale_after,
+            approval_remind: Duration::from_secs(3600),
             retention_age: Duration::from_secs(retention_days * 24 * 3600),
             alerts: Thresholds::default(),
         })

@@ -173,11 +173,19 @@ impl Sweeps {
     }
 
     async fn queue_metrics(&self) -> Result<Value> {
-        let (queued, in_progress, ready, stale, oldest): (i64, i64, i64, i64, f64) =
-            crate::db::query_as(sql::QUEUE_DEPTH)
-                .bind(self.cfg.stale_after.as_secs_f64())
-                .fetch_one(&self.pool)
-                .await?;
+        let (queued, in_progress, ready, stale, oldest, approvals, stale_approvals): (
+            i64,
+            i64,
+            i64,
+            i64,
+            f64,
+            i64,
+            i64,
+        ) = crate::db::query_as(sql::QUEUE_DEPTH)
+            .bind(self.cfg.stale_after.as_secs_f64())
+            .bind(self.cfg.approval_remind.as_secs_f64())
+            .fetch_one(&self.pool)
+            .await?;
         if stale > 0 {
             tracing::warn!(
                 stale,
@@ -185,8 +193,15 @@ impl Sweeps {
                 "ready tasks are waiting longer than the stale threshold: add workers?"
             );
         }
+        if stale_approvals > 0 {
+            tracing::warn!(
+                stale_approvals,
+                "results have waited for approval longer than TASKFLEET_APPROVAL_REMIND_SECS"
+            );
+        }
         let result = json!({"queued": queued, "in_progress": in_progress, "ready": ready,
-                            "stale": stale, "oldest_ready_age_secs": oldest});
+                            "stale": stale, "oldest_ready_age_secs": oldest,
+                            "approvals_pending": approvals, "approvals_stale": stale_approvals});
         set_queue_gauges(&result);
         Ok(result)
     }
@@ -278,6 +293,12 @@ fn set_queue_gauges(result: &Value) {
     }
     if let Some(v) = field("oldest_ready_age_secs") {
         metrics::gauge!("taskfleet_oldest_ready_age_seconds").set(v);
+    }
+    if let Some(v) = field("approvals_pending") {
+        metrics::gauge!("taskfleet_approvals_pending").set(v);
+    }
+    if let Some(v) = field("approvals_stale") {
+        metrics::gauge!("taskfleet_approvals_stale").set(v);
     }
 }
 

@@ -81,6 +81,11 @@ impl TestApi {
         Self::serve(s).await
     }
 
+    /// Serves the API of a state the test adjusted (settings of [`state`] changed).
+    pub async fn start_with(state: taskfleet::api::AppState) -> Self {
+        Self::serve(state).await
+    }
+
     async fn serve(state: taskfleet::api::AppState) -> Self {
         let app = taskfleet::api::router(state);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -425,6 +425,7 @@ pub fn new_task(workspace_id: Uuid, agent: &str) -> NewTask {
         next_run_at: None,
         plan_index: None,
         deadline: None,
+        requires_approval: false,
     }
 }
 

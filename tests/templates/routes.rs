@@ -31,7 +31,7 @@ async fn templates_are_created_listed_and_deleted_per_workspace(pool: PgPool) {
         t["task"],
         json!({"task_description": "Send the morning digest", "task_type": "email",
                "assigned_agent": "email-sender", "priority": 6, "input_data": {},
-               "max_retries": 3})
+               "max_retries": 3, "requires_approval": false})
     );
     let id = uuid(&t["id"]);
     // The workspace sets no zone: TASKFLEET_TIMEZONE's default. One that sets a zone gives it.

@@ -33,6 +33,12 @@ pub struct DecomposeRequest {
     /// Also run one execute pass (up to 5 ready tasks of the workspace) before answering.
     #[serde(default)]
     auto_execute: bool,
+    /// Approval gates for this strategy: each content task of a phase that also has email
+    /// tasks gets `requires_approval`, so the phase's email waits until a person approves the
+    /// content (README "Approval gates"). Default false. Applies when the strategy is first
+    /// decomposed; a repeat returns the tasks as they were created.
+    #[serde(default)]
+    content_approval: bool,
 }
 
 /// The specification's `DecomposeStrategyResult`.
@@ -167,6 +173,7 @@ async fn decompose_once(
     )?;
 
     let ids: Vec<Uuid> = plan.tasks.iter().map(|_| Uuid::now_v7()).collect();
+    let gates = plan.content_approvals();
     let actor = caller.actor();
     let now = s.pass.clock.now();
     let new_tasks: Vec<NewTask> = plan
@@ -189,6 +196,7 @@ async fn decompose_once(
             next_run_at: None,
             plan_index: Some(i as i32),
             deadline: t.deadline,
+            requires_approval: req.content_approval && gates[i],
         })
         .collect();
     if let Err(e) = queue::insert(&mut *tx, &actor, &new_tasks, s.pass.audit.is_full()).await {

@@ -2,6 +2,7 @@
 //! `#[utoipa::path]`; `api::openapi` lists them, so a new route is one line here and one there
 //! (tests/openapi.rs fails when a route of this file is missing from the document).
 
+pub(crate) mod approvals;
 pub(crate) mod audit;
 pub(crate) mod decompose;
 pub(crate) mod execute;
@@ -39,6 +40,9 @@ pub fn routes() -> Router<AppState> {
         .route("/api/tasks/{id}/audit", get(audit::list))
         .route("/api/tasks/{id}/cancel", post(lifecycle::cancel))
         .route("/api/tasks/{id}/retry", post(lifecycle::retry))
+        .route("/api/tasks/{id}/approve", post(approvals::approve))
+        .route("/api/tasks/{id}/reject", post(approvals::reject))
+        .route("/api/approvals", get(approvals::list))
         .route(
             "/api/templates",
             post(templates::create).get(templates::list),

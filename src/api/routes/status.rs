@@ -14,6 +14,7 @@ use axum::Json;
 use axum::extract::State;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use sqlx::types::Json as Db;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -23,7 +24,7 @@ use crate::api::state::AppState;
 use crate::api::{store, tenancy};
 use crate::codes::Code;
 use crate::queue::read::{self, StatusFilter, StatusSummary};
-use crate::queue::{Status, TASK_TYPES, TaskTypeName};
+use crate::queue::{Approval, Status, TASK_TYPES, TaskTypeName};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -94,6 +95,9 @@ struct TaskStatus {
     phase_index: Option<i32>,
     created_at: DateTime<Utc>,
     started_at: Option<DateTime<Utc>>,
+    /// Null when the task needs no approval; `stale` once a result has waited longer than
+    /// TASKFLEET_APPROVAL_REMIND_SECS.
+    approval: Option<Approval>,
 }
 
 /// The specification's `TaskStatusResult`, plus the paging cursor.
@@ -201,6 +205,7 @@ pub async fn status(
     let next_cursor = (rows.len() as i64 == limit)
         .then(|| rows.last().map(|r| r.id))
         .flatten();
+    let now = s.pass.clock.now();
     let tasks = rows
         .into_iter()
         .map(|r| TaskStatus {
@@ -230,6 +235,10 @@ pub async fn status(
             phase_index: r.phase_index,
             created_at: r.created_at,
             started_at: r.started_at,
+            approval: r.approval.map(|Db(mut a)| {
+                a.mark_stale(s.approval_remind, now);
+                a
+            }),
         })
         .collect();
     Ok(Json(StatusResult {

@@ -62,6 +62,11 @@ pub struct CreateTask {
     /// RFC 3339, not in the past; within 48 hours the priority is raised to 9 or more.
     #[serde(default)]
     deadline: Option<DateTime<Utc>>,
+    /// Default false. When true the agent runs as usual and the task ends `completed`, but its
+    /// `approval` stays `pending` and its dependents stay blocked until
+    /// `POST /api/tasks/{id}/approve`; `/reject` cancels them (TASK_006).
+    #[serde(default)]
+    requires_approval: Option<bool>,
 }
 
 /// One task, as `POST /api/tasks` and `GET /api/tasks/{id}` answer it.
@@ -135,8 +140,11 @@ pub async fn get(
     IdPath(id): IdPath,
 ) -> ApiResult<Json<TaskEnvelope>> {
     let mut tx = tenancy::begin(&s, &caller).await?;
-    let task = tenancy::task(&mut tx, &caller, id).await?;
+    let mut task = tenancy::task(&mut tx, &caller, id).await?;
     tx.commit().await?;
+    if let Some(approval) = task.approval.as_mut() {
+        approval.0.mark_stale(s.approval_remind, s.pass.clock.now());
+    }
     Ok(Json(TaskEnvelope {
         success: true,
         task,
@@ -271,6 +279,7 @@ fn validate(b: CreateTask, now: DateTime<Utc>) -> ApiResult<(NewTask, i32)> {
         next_run_at: None,
         plan_index: None,
         deadline: b.deadline,
+        requires_approval: b.requires_approval.unwrap_or(false),
     };
     Ok((task, requested_priority))
 }

@@ -40,7 +40,7 @@ pub struct CreateTemplate {
     timezone: Option<String>,
     /// The task each tick creates: the POST /api/tasks body without `workspace_id`
     /// (`task_description`, `task_type`, `assigned_agent`, `priority`, `input_data`,
-    /// `max_retries`), by the same rules; `depends_on` and `deadline` are refused (fixed ids and
+    /// `max_retries`, `requires_approval`), by the same rules; `depends_on` and `deadline` are refused (fixed ids and
     /// instants cannot recur).
     #[schema(value_type = TemplateTask, example = json!({"task_description": "Send the morning digest",
         "task_type": "email", "assigned_agent": "email-sender"}))]
@@ -250,6 +250,7 @@ pub(crate) fn prepare(
             "priority": task.priority,
             "input_data": task.input_data,
             "max_retries": task.max_retries,
+            "requires_approval": task.requires_approval,
         }),
         enabled: body.enabled.unwrap_or(true),
         catch_up_secs,
