@@ -4,10 +4,6 @@
 //! Approving unblocks them; rejecting cancels them (TASK_006, quoting the reason); a retry of a
 //! rejected task runs the agent again and asks again (`task_retry.sql`).
 
-use std::time::Duration;
-
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
 use sqlx::types::Json;
 use uuid::Uuid;
@@ -16,46 +12,8 @@ use super::error::Error;
 use super::finish::unblock_dependents;
 use super::lifecycle::{Fate, cancel_dependents};
 use super::read;
-use super::task::Status;
+use super::task::{Approval, ApprovalState, Status};
 use crate::db::sql;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ApprovalState {
-    /// Waiting for its agent to succeed, then for an approver.
-    Pending,
-    Approved,
-    Rejected,
-}
-
-/// A task's approval, as `GET /api/tasks/{id}` and status entries show it (null when the task
-/// needs none). Read from SQL as `taskfleet_approval(t)` (migration 0014).
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Approval {
-    pub state: ApprovalState,
-    /// Who decided (the caller's `sub`), null while pending.
-    pub by: Option<String>,
-    /// When it was decided.
-    pub at: Option<DateTime<Utc>>,
-    /// The approver's comment, or the rejection's reason.
-    pub comment: Option<String>,
-    /// When the agent's result became ready for approval (the task's completion); null until
-    /// then.
-    pub requested_at: Option<DateTime<Utc>>,
-    /// Pending for longer than `TASKFLEET_APPROVAL_REMIND_SECS` since `requested_at`.
-    #[serde(default)]
-    pub stale: bool,
-}
-
-impl Approval {
-    /// Sets `stale` for a result that has waited longer than `remind` at `now`.
-    pub fn mark_stale(&mut self, remind: Duration, now: DateTime<Utc>) {
-        self.stale = self.state == ApprovalState::Pending
-            && self
-                .requested_at
-                .is_some_and(|at| (now - at).to_std().is_ok_and(|waited| waited > remind));
-    }
-}
 
 /// What an approver decides.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

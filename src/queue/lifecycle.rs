@@ -3,9 +3,9 @@
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::approval::ApprovalState;
 use super::error::Error;
 use super::read;
+use super::task::ApprovalState;
 use super::task::Status;
 use crate::db::sql;
 

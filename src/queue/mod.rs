@@ -37,7 +37,7 @@ mod settle;
 mod task;
 mod transition;
 
-pub use approval::{Approval, ApprovalState, Decided, Decision, decide};
+pub use approval::{Decided, Decision, decide};
 pub use claim::{claim, heartbeat};
 pub use error::Error;
 pub use finish::{Applied, Batch, complete, fail, requeue};
@@ -45,7 +45,10 @@ pub use insert::{NewTask, insert};
 pub use lifecycle::{Fate, cancel, cancel_dependents, retry};
 pub use reclaim::reclaim_expired;
 pub use settle::{AttemptEnd, Outcome, Rules, hold, settle};
-pub use task::{AttemptView, ClaimFilter, ClaimedTask, Lease, Status, TASK_TYPES, TaskTypeName};
+pub use task::{
+    Approval, ApprovalState, AttemptView, ClaimFilter, ClaimedTask, Lease, Status, TASK_TYPES,
+    TaskTypeName,
+};
 pub use transition::{Failure, Requeue, Transition};
 
 /// Channel that wakes idle workers (NOTIFY from insert, unblock and requeue statements).

@@ -54,8 +54,8 @@ pub struct TaskRecord {
     pub template_id: Option<Uuid>,
     /// Null when the task needs no approval (`requires_approval` at creation); otherwise its
     /// approver's decision. Its dependents wait until it is `approved`.
-    #[schema(value_type = Option<super::approval::Approval>)]
-    pub approval: Option<Json<super::approval::Approval>>,
+    #[schema(value_type = Option<super::task::Approval>)]
+    pub approval: Option<Json<super::task::Approval>>,
 }
 
 pub async fn tasks_by_id(
@@ -131,7 +131,7 @@ pub struct StatusRow {
     /// tasks and for tasks of no strategy.
     pub phase_index: Option<i32>,
     pub phase_name: Option<String>,
-    pub approval: Option<Json<super::approval::Approval>>,
+    pub approval: Option<Json<super::task::Approval>>,
 }
 
 /// Counts by status of the tasks the filters select.
@@ -282,8 +282,8 @@ pub struct ApprovalRequest {
     /// The agent's answer: what the approver judges.
     #[schema(value_type = Option<Value>)]
     pub output_data: Option<Json<Value>>,
-    #[schema(value_type = super::approval::Approval)]
-    pub approval: Json<super::approval::Approval>,
+    #[schema(value_type = super::task::Approval)]
+    pub approval: Json<super::task::Approval>,
     /// Queued tasks that depend on it: approve unblocks them, reject cancels them (TASK_006).
     pub waiting_dependents: Vec<Uuid>,
 }

@@ -248,3 +248,42 @@ pub(crate) fn is_retryable(err: &sqlx::Error) -> bool {
     use crate::db::{DEADLOCK, SERIALIZATION_FAILURE, has_sql_state};
     has_sql_state(err, DEADLOCK) || has_sql_state(err, SERIALIZATION_FAILURE)
 }
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ApprovalState {
+    /// Waiting for its agent to succeed, then for an approver.
+    Pending,
+    Approved,
+    Rejected,
+}
+
+/// A task's approval, as `GET /api/tasks/{id}` and status entries show it (null when the task
+/// needs none). Read from SQL as `taskfleet_approval(t)` (migration 0014); decided in
+/// [`decide`](super::decide).
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Approval {
+    pub state: ApprovalState,
+    /// Who decided (the caller's `sub`), null while pending.
+    pub by: Option<String>,
+    /// When it was decided.
+    pub at: Option<DateTime<Utc>>,
+    /// The approver's comment, or the rejection's reason.
+    pub comment: Option<String>,
+    /// When the agent's result became ready for approval (the task's completion); null until
+    /// then.
+    pub requested_at: Option<DateTime<Utc>>,
+    /// Pending for longer than `TASKFLEET_APPROVAL_REMIND_SECS` since `requested_at`.
+    #[serde(default)]
+    pub stale: bool,
+}
+
+impl Approval {
+    /// Sets `stale` for a result that has waited longer than `remind` at `now`.
+    pub fn mark_stale(&mut self, remind: std::time::Duration, now: DateTime<Utc>) {
+        self.stale = self.state == ApprovalState::Pending
+            && self
+                .requested_at
+                .is_some_and(|at| (now - at).to_std().is_ok_and(|waited| waited > remind));
+    }
+}
