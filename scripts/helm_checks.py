@@ -77,6 +77,8 @@ METRICS = {
     "taskfleet_workspace_finished_today_tasks": "gauge",
     "taskfleet_workspace_slowest_execution_seconds": "gauge",
     "taskfleet_alert_firing": "gauge",
+    "taskfleet_approvals_pending": "gauge",
+    "taskfleet_approvals_stale": "gauge",
 }
 # Alert -> metric it must be built on (the specification's three, per workspace; the fleet's
 # own; the API one).
@@ -88,6 +90,7 @@ REQUIRED_ALERTS = {
     "TaskfleetLeaseReclaimsRising": "taskfleet_lease_reclaims_total",
     "TaskfleetNoWorkersUp": "taskfleet_worker_up",
     "TaskfleetApiErrorRateHigh": "taskfleet_http_requests_total",
+    "TaskfleetApprovalsStale": "taskfleet_approvals_stale",
 }
 
 # Custom resources the chart may render -> schema file in helm/ci-schemas/.

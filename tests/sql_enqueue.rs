@@ -391,3 +391,57 @@ async fn a_deadline_within_48_hours_raises_the_priority_as_the_api_does(pool: Pg
     assert!(e.message().contains("deadline"), "{}", e.message());
     db.assert_queue_consistent().await;
 }
+
+/// Migration 0015: a task added from SQL can need approval, and a dependency completed but not
+/// yet approved counts as unmet, as for the API; approving it (the queue's own decision) then
+/// unblocks the SQL-added dependent.
+#[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
+async fn approval_gates_hold_for_tasks_added_from_sql(pool: PgPool) {
+    let db = TestDb::new(pool);
+    let ws = db.workspace().await;
+    let gated: Uuid = sqlx::query_scalar(
+        "SELECT taskfleet_add_task($1, 'Write the launch post', 'content', 'content-generator', \
+         requires_approval => true)",
+    )
+    .bind(ws)
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    let state: Option<String> =
+        sqlx::query_scalar("SELECT approval_state FROM autonomous_tasks WHERE id = $1")
+            .bind(gated)
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!(state.as_deref(), Some("pending"));
+    db.complete_task(gated).await;
+
+    // Added after its dependency completed, the email still waits for the approval.
+    let mut conn = db.pool.acquire().await.unwrap();
+    let email = add(&mut conn, ws, "email-agent", &[gated]).await;
+    assert_eq!(db.task(email).await.unmet_deps, 1);
+    db.assert_queue_consistent().await;
+    let refused = sqlx::query_scalar::<_, Uuid>("SELECT * FROM taskfleet_add_tasks($1)")
+        .bind(
+            json!([{"workspace_id": ws, "task_description": "x", "task_type": "content",
+                      "assigned_agent": "content-generator", "requires_approval": "maybe"}]),
+        )
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap_err();
+    assert!(refused.to_string().contains("TASK_010"), "{refused}");
+
+    let mut tx = db.pool.begin().await.unwrap();
+    taskfleet::queue::decide(
+        &mut tx,
+        gated,
+        taskfleet::queue::Decision::Approve,
+        "test",
+        None,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(db.task(email).await.unmet_deps, 0);
+    db.assert_queue_consistent().await;
+}

@@ -342,3 +342,17 @@ async fn a_worker_process_runs_the_sweep_and_then_the_task(pool: PgPool) {
     );
     assert!(agent.calls().iter().any(|call| call.task_id == task));
 }
+
+#[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
+async fn a_template_can_create_tasks_that_need_approval(pool: PgPool) {
+    let c = ApiCtx::new(pool).await;
+    let created = at("2026-11-02T00:00:00Z");
+    let mut task = digest();
+    task["requires_approval"] = json!(true);
+    let template = template_at(&c.db, c.ws, created, "0 */5 * * * *", json!({"task": task})).await;
+    sweep(&c.db.pool, created + TimeDelta::minutes(5)).await;
+    let (_, id) = ticks(&c.db, template).await[0];
+    let body = c.get_ok(&format!("/api/tasks/{id}")).await;
+    assert_eq!(body["task"]["approval"]["state"], "pending", "{body}");
+    c.db.assert_queue_consistent().await;
+}
