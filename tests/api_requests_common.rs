@@ -1,13 +1,14 @@
 //! Requests every route answers alike: bodies that are not one JSON object, ids that are not
-//! uuids, bodies over the size limit (with and without a Content-Length) and unknown routes or
-//! methods all get the contract's error envelope and write nothing.
+//! uuids, bodies over the size limit (with and without a Content-Length), request heads over
+//! theirs, and unknown routes or methods all get the contract's error envelope and write nothing.
 
 mod common;
 
 use serde_json::json;
 use sqlx::PgPool;
 
-use common::api::{ApiCtx, Auth, Body, assert_error, row_counts, with};
+use common::api::{ApiCtx, Auth, Body, RawConn, RawResponse, assert_error, row_counts, with};
+use taskfleet::api::server::{HYPER_MAX_HEADERS, MAX_HEAD_BYTES};
 
 #[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
 async fn bodies_that_are_not_one_json_object_answer_400_task_010_on_every_post_route(pool: PgPool) {
@@ -185,4 +186,85 @@ async fn unknown_routes_and_wrong_methods_answer_the_envelope(pool: PgPool) {
             assert_eq!(row_counts(&c.db).await, before);
         }
     }
+}
+
+/// A GET /api/tasks/status in the context's workspace, and its Authorization line.
+fn status_request(c: &ApiCtx) -> (String, String) {
+    (
+        format!("/api/tasks/status?workspace_id={}", c.ws),
+        format!("Authorization: Bearer {}", c.token),
+    )
+}
+
+/// `auth`, then filler headers up to `total` header lines counting the Host line RawConn sends.
+fn headers(auth: &str, total: usize) -> Vec<String> {
+    let mut h = vec![auth.to_owned()];
+    h.extend((h.len() + 1..total).map(|i| format!("x-filler-{i}: {i}")));
+    h
+}
+
+/// The 431 envelope, as JSON; returns its message.
+#[track_caller]
+fn assert_431(resp: &RawResponse) -> String {
+    assert_eq!(
+        resp.header("content-type"),
+        Some("application/json"),
+        "{resp:?}"
+    );
+    assert_error(&resp.parsed(), 431, "TASK_010")
+}
+
+#[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
+async fn a_request_with_150_headers_answers_431_with_the_envelope(pool: PgPool) {
+    let c = ApiCtx::new(pool).await;
+    let (path, auth) = status_request(&c);
+    let mut conn = RawConn::connect(&c.api).await;
+    let msg = assert_431(&conn.get(&path, &headers(&auth, 150)).await);
+    assert!(msg.contains("150 headers") && msg.contains("100"), "{msg}");
+    assert_431(&conn.get(&path, &headers(&auth, 101)).await);
+    // The request was read whole, so the connection stays usable; 100 is still allowed.
+    let ok = conn.get(&path, &headers(&auth, 100)).await;
+    assert_eq!(ok.status, 200, "{ok:?}");
+}
+
+#[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
+async fn a_40_kib_header_answers_431_with_the_envelope(pool: PgPool) {
+    let c = ApiCtx::new(pool).await;
+    let (path, auth) = status_request(&c);
+    let big = |len: usize| vec![auth.clone(), format!("x-big: {}", "a".repeat(len))];
+    let mut conn = RawConn::connect(&c.api).await;
+    let msg = assert_431(&conn.get(&path, &big(40 * 1024)).await);
+    assert!(msg.contains("16 KiB"), "{msg}");
+    // The limit counts the head as written: exactly 16 KiB passes, one byte more does not.
+    let fits = MAX_HEAD_BYTES - conn.head(&path, &big(0)).len();
+    assert_eq!(conn.head(&path, &big(fits)).len(), MAX_HEAD_BYTES);
+    let ok = conn.get(&path, &big(fits)).await;
+    assert_eq!(ok.status, 200, "{ok:?}");
+    assert_431(&conn.get(&path, &big(fits + 1)).await);
+}
+
+#[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
+async fn past_hypers_own_limits_the_answer_is_hypers_bare_431(pool: PgPool) {
+    // What README "HTTP API" documents as the one 431 without the envelope.
+    let c = ApiCtx::new(pool).await;
+    let (path, auth) = status_request(&c);
+    let mut conn = RawConn::connect(&c.api).await;
+    let bare = conn
+        .get(&path, &headers(&auth, HYPER_MAX_HEADERS + 1))
+        .await;
+    assert_eq!(bare.status, 431, "{bare:?}");
+    assert_eq!(bare.body, "", "{bare:?}");
+    assert_eq!(bare.header("connection"), Some("close"), "{bare:?}");
+}
+
+#[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
+async fn raw_requests_within_the_limits_answer_as_before_on_one_connection(pool: PgPool) {
+    let c = ApiCtx::new(pool).await;
+    let (path, auth) = status_request(&c);
+    let mut conn = RawConn::connect(&c.api).await;
+    let ok = conn.get(&path, std::slice::from_ref(&auth)).await;
+    assert_eq!(ok.status, 200, "{ok:?}");
+    assert_eq!(ok.parsed().1["success"], true, "{ok:?}");
+    // Same connection (keep-alive), no token.
+    assert_error(&conn.get(&path, &[]).await.parsed(), 401, "TASK_012");
 }

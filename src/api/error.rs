@@ -1,6 +1,7 @@
 //! Every error the API answers, as the contract's envelope
 //! `{"success": false, "error": {"code": "TASK_0xx", "message": "..."}}` — including unknown
-//! routes (404), wrong methods (405), oversized bodies (413) and panics (500). Errors of the
+//! routes (404), wrong methods (405), oversized bodies (413) and request heads (431), and panics
+//! (500); what hyper still answers below the router is listed in `server`. Errors of the
 //! layers below (queue, decomposition, database) become codes here and nowhere else; routes
 //! build only their own request-validation errors, with [`ApiError::new`] and a [`Code`].
 //! Internal errors are logged, not shown.
@@ -51,6 +52,15 @@ impl ApiError {
             status: StatusCode::PAYLOAD_TOO_LARGE,
             code: Code::InvalidRequest.as_str(),
             message: format!("request body is larger than {} bytes", limit),
+        }
+    }
+
+    /// 431 TASK_010: the request head is over a limit of `server::limit_head`.
+    pub fn head_too_large(message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            code: Code::InvalidRequest.as_str(),
+            message: message.into(),
         }
     }
 

@@ -11,12 +11,14 @@
 //! * [`execute_pass`]: one bounded execute pass, for `POST /api/tasks/execute` and `auto_execute`.
 //! * [`openapi`]: the OpenAPI document of all of the above, served at `/api/openapi.json`.
 //! * [`ui`]: the operator dashboard's embedded assets at `/ui/`.
+//! * [`server`]: the HTTP/1.1 server loop, and the request-head limits it leaves to the router.
 
 pub mod error;
 pub mod execute_pass;
 pub mod extract;
 pub mod openapi;
 pub mod routes;
+pub mod server;
 pub mod state;
 pub mod store;
 pub mod tenancy;
@@ -45,6 +47,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(error::fallback)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn(server::limit_head))
         .layer(middleware::from_fn(observe))
         .with_state(state)
 }
@@ -59,10 +62,8 @@ pub async fn serve(
         .await
         .with_context(|| format!("cannot listen on TASKFLEET_API_ADDR={addr}"))?;
     tracing::info!(%addr, "api listening");
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
-        .context("api server failed")
+    server::serve(listener, router(state), shutdown).await;
+    Ok(())
 }
 
 /// Counts and times every request, and turns a panicking handler into a 500 envelope.

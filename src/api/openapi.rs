@@ -184,7 +184,8 @@ failed task cancels its dependents (TASK_006).
 **Errors.** Every error, from every route, is \
 `{\"success\": false, \"error\": {\"code\": \"TASK_0xx\", \"message\": \"...\"}}`; so \
 are the router's own answers: a path this document does not list is 404 TASK_010, a method a \
-path does not list 405 TASK_010. Each response below names the codes it can carry: TASK_001 strategy not found (404), TASK_002 \
+path does not list 405 TASK_010, and any request whose head is over 100 header lines or 16 KiB \
+431 TASK_010. Each response below names the codes it can carry: TASK_001 strategy not found (404), TASK_002 \
 decomposition failed (422), TASK_003 task not found (404), TASK_004 agent not available, \
 TASK_006 dependency not met (409), TASK_007 invalid task type (422), TASK_009 invalid state \
 change (409), TASK_010 invalid request (400; 413 for a body over 1 MiB or a list over its \

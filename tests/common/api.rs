@@ -1,6 +1,7 @@
 //! `TestApi`: the real API router (`taskfleet::api::router`) served in-process on 127.0.0.1:0
-//! over the test's own pool, plus bearer tokens of every kind (valid, expired, forged, `alg:
-//! none`) and small JSON request helpers that return `(status, body)`.
+//! by the API's own server loop (`taskfleet::api::server::serve`) over the test's own pool, plus
+//! bearer tokens of every kind (valid, expired, forged, `alg: none`), small JSON request helpers
+//! that return `(status, body)`, and [`RawConn`] for requests written byte by byte.
 
 use clap::Parser;
 use serde_json::{Value, json};
@@ -91,7 +92,7 @@ impl TestApi {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let server = tokio::spawn(async move {
-            axum::serve(listener, app).await.unwrap();
+            taskfleet::api::server::serve(listener, app, std::future::pending()).await;
         });
         let client = reqwest::Client::builder()
             .timeout(std::time::Duration::from_secs(60))
@@ -166,6 +167,112 @@ impl TestApi {
 impl Drop for TestApi {
     fn drop(&mut self) {
         self.server.abort();
+    }
+}
+
+/// One HTTP/1.1 connection written by hand, for requests reqwest will not build (hundreds of
+/// headers, one huge header) and to see exactly what the server writes back, headers included.
+pub struct RawConn {
+    stream: tokio::io::BufReader<tokio::net::TcpStream>,
+    host: String,
+}
+
+/// One response read off a [`RawConn`].
+#[derive(Debug)]
+pub struct RawResponse {
+    pub status: u16,
+    /// Header lines, names lowercased.
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl RawResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// `(status, body)` as [`TestApi::send`] gives it, for [`assert_error`].
+    pub fn parsed(&self) -> (u16, Value) {
+        let body = serde_json::from_str(&self.body).unwrap_or(Value::String(self.body.clone()));
+        (self.status, body)
+    }
+}
+
+impl RawConn {
+    pub async fn connect(api: &TestApi) -> Self {
+        let host = api.base.trim_start_matches("http://").to_owned();
+        let stream = tokio::net::TcpStream::connect(&host).await.unwrap();
+        Self {
+            stream: tokio::io::BufReader::new(stream),
+            host,
+        }
+    }
+
+    /// The head [`RawConn::get`] writes: `GET path`, `Host`, then `headers` (`name: value`, no
+    /// line ends) in order.
+    pub fn head(&self, path: &str, headers: &[String]) -> String {
+        let mut head = format!("GET {path} HTTP/1.1\r\nHost: {}\r\n", self.host);
+        for h in headers {
+            head.push_str(h);
+            head.push_str("\r\n");
+        }
+        head.push_str("\r\n");
+        head
+    }
+
+    /// Writes [`RawConn::head`] and reads the one response, leaving the connection open for the
+    /// next request.
+    pub async fn get(&mut self, path: &str, headers: &[String]) -> RawResponse {
+        use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
+        let head = self.head(path, headers);
+        self.stream
+            .get_mut()
+            .write_all(head.as_bytes())
+            .await
+            .unwrap();
+        let read = async {
+            let mut line = String::new();
+            self.stream.read_line(&mut line).await.unwrap();
+            let status = line
+                .split(' ')
+                .nth(1)
+                .and_then(|s| s.parse().ok())
+                .unwrap_or_else(|| panic!("not a status line: {line:?}"));
+            let mut headers = Vec::new();
+            loop {
+                line.clear();
+                self.stream.read_line(&mut line).await.unwrap();
+                let Some((name, value)) = line.trim_end().split_once(':') else {
+                    break;
+                };
+                headers.push((name.to_ascii_lowercase(), value.trim().to_owned()));
+            }
+            let length = headers
+                .iter()
+                .find(|(n, _)| n == "content-length")
+                .map(|(_, v)| v.parse::<usize>().unwrap());
+            let mut body = Vec::new();
+            match length {
+                Some(n) => {
+                    body.resize(n, 0);
+                    self.stream.read_exact(&mut body).await.unwrap();
+                }
+                None => {
+                    self.stream.read_to_end(&mut body).await.unwrap();
+                }
+            }
+            RawResponse {
+                status,
+                headers,
+                body: String::from_utf8(body).unwrap(),
+            }
+        };
+        tokio::time::timeout(std::time::Duration::from_secs(30), read)
+            .await
+            .unwrap_or_else(|_| panic!("no response to GET {path} within 30 s"))
     }
 }
 
