@@ -6,13 +6,16 @@
 #                                   scripts/ensure-postgres.sh starts or installs)
 #
 # On a throwaway database it runs `taskfleet migrate`, `agents-sim` and `api` (target/debug),
-# creates workspaces A and B with a strategy each, decomposes both and runs a few execute passes
-# in A (so its tasks are completed, failed, retrying and queued), then drives the dashboard:
-# sign-in through the fragment, the task count, a task's audit timeline, Cancel and Retry
-# through the buttons (and a refused Cancel's error envelope), the DAG with one node per task,
-# an expired token, and B's token against A's workspace, task and strategy. Any console error or
-# failed request not expected by a step fails the run. Screenshots of the overview and the DAG go
-# to docs/screenshots/ (committed; the README shows them); with EXTRA_SHOTS=DIR, also the task
+# creates workspaces A and B with a strategy each, gives A three completed results awaiting
+# approval (two with an email task waiting on them), decomposes both (A with content approval)
+# and runs a few execute passes in A (so its tasks are completed, failed, retrying and queued),
+# then drives the dashboard: sign-in through the fragment, the task count, a task's audit
+# timeline, Cancel and Retry through the buttons (and a refused Cancel's error envelope), the DAG
+# with one node per task, the approval queue (Approve with a comment, Reject with a reason from a
+# task's page, a refused Reject's envelope), an expired token, and B's token against A's
+# workspace, task, strategy and approvals. Any console error or
+# failed request not expected by a step fails the run. Screenshots of the overview, the DAG and the
+# approval queue go to docs/screenshots/ (committed; the README shows them); with EXTRA_SHOTS=DIR, also the task
 # table and a task's page, to DIR.
 #
 # chromium is installed with apt-get when missing; the npm install is cached under
@@ -109,7 +112,8 @@ call() { # method path token [body]
     || die "$1 $2 failed (api log: $(tail -n3 "$work/api.log"))"
 }
 # JSON with python3 (CI has it for import_graph.py), not jq.
-json_get() { python3 -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
+# A dotted path: `json_get task.id`.
+json_get() { python3 -c 'import functools, json, sys; print(functools.reduce(lambda v, k: v[k], sys.argv[1].split("."), json.load(sys.stdin)))' "$1"; }
 body_a=$(python3 -c 'import json, sys; b = json.load(open("src/demo/sample_strategy.json")); b["workspace_id"] = sys.argv[1]; print(json.dumps(b))' "$ws_a")
 body_b=$(python3 -c 'import json, sys; print(json.dumps({"workspace_id": sys.argv[1], "name": "Globex autumn",
   "campaign_calendar": {"phases": [{"phase_name": "Only phase",
@@ -117,7 +121,33 @@ body_b=$(python3 -c 'import json, sys; print(json.dumps({"workspace_id": sys.arg
   "content_pillars": [], "kpis": [{"metric_name": "Globex signups"}]}))' "$ws_b")
 strategy_a=$(call POST /api/strategies "$token_a" "$body_a" | json_get strategy_id)
 strategy_b=$(call POST /api/strategies "$token_b" "$body_b" | json_get strategy_id)
-call POST /api/tasks/decompose "$token_a" "{\"strategy_id\":\"$strategy_a\",\"workspace_id\":\"$ws_a\"}" >/dev/null
+# Results awaiting approval, made before A's strategy runs so that an execute pass runs only them.
+# agents-sim fails 30% of attempts, and a failed attempt waits a minute for its retry, so a gated
+# task is tried afresh until an attempt completes; a failed one is cancelled out of the way.
+gated() { # description -> the id of a completed content task awaiting approval
+  local attempt id status
+  for attempt in $(seq 1 15); do
+    id=$(call POST /api/tasks "$token_a" "$(python3 -c 'import json, sys; print(json.dumps({"workspace_id": sys.argv[1],
+      "task_description": sys.argv[2], "task_type": "content", "assigned_agent": "content-generator",
+      "requires_approval": True}))' "$ws_a" "$1")" | json_get task.id)
+    call POST /api/tasks/execute "$token_a" "{\"workspace_id\":\"$ws_a\",\"max_concurrent\":8}" >/dev/null
+    status=$(call GET "/api/tasks/$id" "$token_a" | json_get task.status)
+    if [[ "$status" == completed ]]; then echo "$id"; return 0; fi
+    call POST "/api/tasks/$id/cancel" "$token_a" '{"reason":"ui-test: the simulated agent failed this attempt"}' >/dev/null
+  done
+  die "setup: no attempt of \"$1\" completed"
+}
+email_after() { # content id, description -> the id of an email task that waits for it
+  call POST /api/tasks "$token_a" "$(python3 -c 'import json, sys; print(json.dumps({"workspace_id": sys.argv[1],
+    "task_description": sys.argv[3], "task_type": "email", "assigned_agent": "email-agent",
+    "depends_on": [sys.argv[2]]}))' "$ws_a" "$1" "$2")" | json_get task.id
+}
+gate_approve=$(gated "Draft the autumn newsletter")
+gate_approve_email=$(email_after "$gate_approve" "Send the autumn newsletter")
+gate_reject=$(gated "Draft the partner announcement")
+gate_reject_email=$(email_after "$gate_reject" "Email the partner announcement")
+gate_race=$(gated "Draft the pricing page copy")
+call POST /api/tasks/decompose "$token_a" "{\"strategy_id\":\"$strategy_a\",\"workspace_id\":\"$ws_a\",\"content_approval\":true}" >/dev/null
 call POST /api/tasks/decompose "$token_b" "{\"strategy_id\":\"$strategy_b\",\"workspace_id\":\"$ws_b\"}" >/dev/null
 # Execute passes in A only: phase 1, the pillars and the KPIs run (some fail and wait for a retry),
 # which unblocks part of phase 2; phase 3 stays queued for the Cancel button.
@@ -130,6 +160,8 @@ echo "== browser (chromium, playwright-core $(python3 -c 'import json; print(jso
 NODE_PATH="$NODE_MODULES" BASE="$BASE" CHROMIUM="$CHROMIUM" SHOTS="$SHOTS" \
   WS_A="$ws_a" WS_B="$ws_b" TOKEN_A="$token_a" TOKEN_B="$token_b" \
   STRATEGY_A="$strategy_a" STRATEGY_B="$strategy_b" JWT_SECRET="$TASKFLEET_JWT_SECRET" \
+  GATE_APPROVE="$gate_approve" GATE_APPROVE_EMAIL="$gate_approve_email" \
+  GATE_REJECT="$gate_reject" GATE_REJECT_EMAIL="$gate_reject_email" GATE_RACE="$gate_race" \
   EXTRA_SHOTS="${EXTRA_SHOTS:-}" \
   node scripts/ui-test/driver.js || { echo "api log:" >&2; tail -n 20 "$work/api.log" >&2; exit 1; }
-echo "ui-test: passed; screenshots in $SHOTS/overview.png and $SHOTS/dag.png"
+echo "ui-test: passed; screenshots in $SHOTS/"

@@ -1,6 +1,8 @@
 // Drives the dashboard in Debian's headless chromium; started by scripts/ui-test.sh, which
 // provides the running API and these variables: BASE, CHROMIUM, SHOTS, WS_A, WS_B, TOKEN_A,
-// TOKEN_B, STRATEGY_A, STRATEGY_B, JWT_SECRET. Each step prints one line; the first failed
+// TOKEN_B, STRATEGY_A, STRATEGY_B, JWT_SECRET, and A's results awaiting approval: GATE_APPROVE and
+// GATE_REJECT (each with an email task waiting on it, GATE_APPROVE_EMAIL and GATE_REJECT_EMAIL)
+// and GATE_RACE (nothing waits on it). Each step prints one line; the first failed
 // assertion ends the run with a non-zero status.
 'use strict';
 
@@ -14,6 +16,15 @@ const WAIT = 20000;
 
 async function apiGet(p, token) {
   const r = await fetch(env.BASE + p, { headers: { authorization: `Bearer ${token}` } });
+  return { status: r.status, body: await r.json() };
+}
+
+async function apiPost(p, token, body) {
+  const r = await fetch(env.BASE + p, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   return { status: r.status, body: await r.json() };
 }
 
@@ -79,6 +90,7 @@ async function main() {
   const browser = await chromium.launch({ executablePath: env.CHROMIUM, args: ['--no-sandbox'] });
   try {
     await operator(browser);
+    await approvals(browser);
     await expired(browser);
     await otherTenant(browser);
   } finally {
@@ -173,11 +185,103 @@ async function operator(browser) {
   assert.equal(edges, wantEdges, 'one edge per dependency');
   const phases = await page.locator('#dag-svg text.phase').allTextContents();
   assert.ok(phases.some((p) => p.startsWith('Ongoing')) && phases.length === 4, `phase labels: ${phases}`);
+  // Content approval: the strategy's completed content waiting for a decision is outlined.
+  const awaiting = inStrategy.filter((t) => t.status === 'completed' && t.approval?.state === 'pending').map((t) => t.id);
+  const outlined = await page.locator('#dag-svg g.node.awaiting').evaluateAll((gs) => gs.map((g) => g.dataset.id));
+  assert.deepEqual(outlined.sort(), awaiting.sort(), 'nodes outlined as awaiting approval');
   await page.locator('#dag-svg').screenshot({ path: path.join(env.SHOTS, 'dag.png') });
-  console.log(`ok dag: ${nodeIds.length} nodes, ${edges} edges, columns ${phases.join(' | ')}; screenshot`);
+  console.log(`ok dag: ${nodeIds.length} nodes, ${edges} edges, columns ${phases.join(' | ')}, ${outlined.length} awaiting approval; screenshot`);
 
   w.check('operator');
   await context.close();
+}
+
+// The approval queue: a result with the agent's output and the task waiting on it, approved with a
+// comment through the button; another rejected from its task's page (Reject stays disabled
+// without a reason), which cancels its email with TASK_006; a refused Reject shows the envelope.
+async function approvals(browser) {
+  const queue = (await apiGet(`/api/approvals?workspace_id=${env.WS_A}`, env.TOKEN_A)).body.approvals;
+  const gate = queue.find((a) => a.id === env.GATE_APPROVE);
+  assert.ok(gate && queue.some((a) => a.id === env.GATE_REJECT) && queue.some((a) => a.id === env.GATE_RACE), 'the seeded results wait');
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+  const page = await context.newPage();
+  const w = watch(page);
+  await page.goto(`${env.BASE}/ui/?workspace=${env.WS_A}#token=${env.TOKEN_A}`);
+  await waitText(page, '#approvals-count', new RegExp(`^${queue.length}$`));
+
+  // The table marks it; the mark leads to the queue.
+  await page.click('#nav a[data-view=tasks]');
+  await page.fill('#f-q', 'autumn newsletter');
+  await waitText(page, `#task-rows tr[data-id="${env.GATE_APPROVE}"]`, /awaiting approval/);
+  await page.click(`#task-rows tr[data-id="${env.GATE_APPROVE}"] .mark.approval`);
+
+  const card = page.locator(`#approval-list article[data-id="${env.GATE_APPROVE}"]`);
+  await card.waitFor({ timeout: WAIT });
+  assert.equal(await page.locator('#approval-list article').count(), queue.length, 'one card per result');
+  assert.equal(await card.locator('a.approval-task').getAttribute('href'), `#/task/${env.GATE_APPROVE}`);
+  assert.equal(await card.locator('.agent').textContent(), 'content-generator');
+  assert.equal(await card.locator('.approval-output').textContent(), JSON.stringify(gate.output_data, null, 2), 'the output');
+  assert.match(await card.locator('.approval-output').textContent(), /Draft the autumn newsletter/);
+  assert.equal(await card.locator('a.dependent').getAttribute('href'), `#/task/${env.GATE_APPROVE_EMAIL}`);
+  assert.equal(await card.locator('.reject-button').isDisabled(), true, 'Reject without a reason');
+  await page.screenshot({ path: path.join(env.SHOTS, 'approvals.png'), fullPage: true });
+  await card.locator('.approve-comment').fill('Good to send');
+  // A poll in between keeps what is being typed.
+  const polled = await textOf(page, '#live');
+  await page.waitForFunction((b) => document.querySelector('#live').textContent !== b, polled, { timeout: WAIT });
+  assert.equal(await card.locator('.approve-comment').inputValue(), 'Good to send');
+  await card.locator('.approve-button').click();
+  await waitText(page, '#approval-result', /Approved; 1 dependent task ready/);
+  await card.waitFor({ state: 'detached', timeout: WAIT });
+  await waitText(page, '#approvals-count', new RegExp(`^${queue.length - 1}$`));
+  const email = (await apiGet(`/api/tasks/status?workspace_id=${env.WS_A}&task_id=${env.GATE_APPROVE_EMAIL}`, env.TOKEN_A)).body.tasks[0];
+  assert.equal(email.status, 'queued');
+  assert.equal(email.dependencies_met, true);
+  await page.evaluate((id) => { location.hash = `#/task/${id}`; }, env.GATE_APPROVE);
+  await waitText(page, '#approval-state', /approved by api:ada at .*: Good to send/);
+  assert.equal(await page.locator('#approval .decide').isHidden(), true, 'no controls once decided');
+  await page.evaluate((id) => { location.hash = `#/task/${id}`; }, env.GATE_APPROVE_EMAIL);
+  await waitText(page, '#task-deps', /^dependencies met$/);
+  await waitText(page, '#upstream', /approved/);
+  console.log(`ok approve: ${queue.length} results in the queue with outputs and waiting tasks; approved with a comment, its email task queued with dependencies met`);
+
+  // Reject from the task's page: not without a reason (blank counts as none).
+  await page.evaluate((id) => { location.hash = `#/task/${id}`; }, env.GATE_REJECT);
+  await waitText(page, '#approval-state', /^awaiting approval$/);
+  await waitText(page, '#downstream', /Email the partner announcement/);
+  await extraShot(page, 'awaiting.png');
+  const reject = page.locator('#approval .reject-button');
+  assert.equal(await reject.isDisabled(), true, 'Reject without a reason');
+  await page.fill('#approval .reject-reason', '   ');
+  assert.equal(await reject.isDisabled(), true, 'Reject with a blank reason');
+  await page.fill('#approval .reject-reason', 'Off brand for partners');
+  await reject.click();
+  await waitText(page, '#action-result', /Rejected; 1 dependent task cancelled/);
+  await waitText(page, '#approval-state', /rejected by api:ada: Off brand for partners/);
+  await page.locator('#timeline li', { hasText: 'task.rejected' }).waitFor({ timeout: WAIT });
+  await extraShot(page, 'rejected.png');
+  await page.evaluate((id) => { location.hash = `#/task/${id}`; }, env.GATE_REJECT_EMAIL);
+  await waitText(page, '#task-title .badge', /^cancelled$/);
+  await waitText(page, '[data-field=error_message]', /^TASK_006: .*rejected.*Off brand for partners/);
+  console.log('ok reject: disabled without a reason; rejected from the task\'s page; its email task cancelled with TASK_006');
+
+  // Decided elsewhere while the card shows: Reject is refused (409 TASK_009) and says so. The poll
+  // is held (a hidden tab is not refreshed) so the card stays until the click.
+  await page.click('#nav a[data-view=approvals]');
+  const race = page.locator(`#approval-list article[data-id="${env.GATE_RACE}"]`);
+  await race.waitFor({ timeout: WAIT });
+  await page.evaluate(() => Object.defineProperty(document, 'hidden', { value: true, configurable: true }));
+  const elsewhere = await apiPost(`/api/tasks/${env.GATE_RACE}/approve`, env.TOKEN_A, { comment: 'approved elsewhere' });
+  assert.equal(elsewhere.status, 200, JSON.stringify(elsewhere.body));
+  w.expect(409, `/api/tasks/${env.GATE_RACE}/reject`);
+  await race.locator('.reject-reason').fill('Too late');
+  await race.locator('.reject-button').click();
+  await waitText(page, '#approval-result .error', /409 TASK_009/);
+  await race.waitFor({ state: 'detached', timeout: WAIT });
+  await page.evaluate(() => { delete document.hidden; });
+  w.check('approvals');
+  await context.close();
+  console.log('ok refused: Reject of a result approved elsewhere shows 409 TASK_009, and the card leaves the queue');
 }
 
 // An expired token: a clear message and the sign-in form, not a blank page.
@@ -219,6 +323,8 @@ async function otherTenant(browser) {
   await page.click('#nav a[data-view=dag]');
   await page.locator('#dag-svg').waitFor({ timeout: WAIT });
   assert.equal(await page.locator('#dag-svg g.node').count(), bTotal);
+  await page.click('#nav a[data-view=approvals]');
+  await waitText(page, '#approvals-summary', /^No results await approval/);
   for (const r of w.bodies) {
     for (const s of secrets) assert.ok(!r.body.includes(s), `B's ${r.url} answered something of A's: ${s}`);
   }
@@ -235,6 +341,9 @@ async function otherTenant(browser) {
   await page.goto(`${env.BASE}/ui/?workspace=${env.WS_B}#/dag/${env.STRATEGY_A}`);
   await waitText(page, '.view-errors .error', /404 TASK_001/);
   assert.equal(await page.locator('#dag-svg g.node').count(), 0);
+  await page.goto(`${env.BASE}/ui/?workspace=${env.WS_A}#/approvals`);
+  await waitText(page, '.view-errors .error', /404 TASK_013/);
+  assert.equal(await page.locator('#approval-list article').count(), 0);
   const later = w.bodies.slice(seen);
   assert.ok(later.length > 0);
   for (const r of later) {
@@ -248,7 +357,7 @@ async function otherTenant(browser) {
   for (const t of a) assert.ok(!dom.includes(t.description) || t.description.length < 4, `A's task on B's page: ${t.description}`);
   w.check('other tenant');
   await context.close();
-  console.log(`ok tenancy: B sees its ${bTotal} tasks; A's workspace, task and strategy answer 404 (TASK_013, TASK_003, TASK_001) and show no data`);
+  console.log(`ok tenancy: B sees its ${bTotal} tasks and no approvals; A's workspace, task, strategy and approvals answer 404 (TASK_013, TASK_003, TASK_001, TASK_013) and show no data`);
 }
 
 main().catch((e) => {

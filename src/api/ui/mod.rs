@@ -36,6 +36,8 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
     ("detail.js", JS, include_bytes!("assets/detail.js")),
     ("dag.js", JS, include_bytes!("assets/dag.js")),
     ("dag_layout.js", JS, include_bytes!("assets/dag_layout.js")),
+    ("approvals.js", JS, include_bytes!("assets/approvals.js")),
+    ("decide.js", JS, include_bytes!("assets/decide.js")),
 ];
 
 const HTML: &str = "text/html; charset=utf-8";

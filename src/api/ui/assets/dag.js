@@ -1,9 +1,11 @@
 // A decomposed strategy as an SVG DAG (layout in dag_layout.js), nodes coloured by status and
-// recoloured in place on every poll while it runs; a click opens the task.
+// recoloured in place on every poll while it runs (results awaiting approval outlined); a click
+// opens the task.
 
 import { api, query } from './api.js';
 import { h, svg, text } from './dom.js';
 import { layout, NODE_W, NODE_H } from './dag_layout.js';
+import { awaitingApproval } from './decide.js';
 
 const STATUSES = ['queued', 'in_progress', 'completed', 'failed', 'cancelled'];
 const LABEL_CHARS = 25;
@@ -20,7 +22,7 @@ export const dag = {
       h('h1', {}, 'Strategy DAG'),
       h('div', { class: 'filters' }, h('label', {}, 'Strategy ', picker), count),
       h('p', { class: 'legend' }, STATUSES.map((s) => [h('span', { class: `key s-${s}` }), s.replace('_', ' '), ' ']),
-        h('span', { class: 'key retrying' }), 'retrying ', h('span', { class: 'key stuck' }), 'stuck'),
+        h('span', { class: 'key retrying' }), 'retrying ', h('span', { class: 'key stuck' }), 'stuck ', h('span', { class: 'key awaiting' }), 'awaiting approval'),
       canvas,
     );
     let strategy = ctx.arg || null;
@@ -72,7 +74,7 @@ async function allTasks(ws, strategy) {
 }
 
 function nodeClass(t) {
-  return `node s-${t.status}${t.retrying ? ' retrying' : ''}${t.stuck ? ' stuck' : ''}`;
+  return `node s-${t.status}${t.retrying ? ' retrying' : ''}${t.stuck ? ' stuck' : ''}${awaitingApproval(t) ? ' awaiting' : ''}`;
 }
 
 function draw(tasks) {

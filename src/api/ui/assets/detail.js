@@ -1,9 +1,11 @@
 // One task: every field, input and output pretty-printed, its audit trail as a timeline
-// (GET /api/tasks/{id}/audit), upstream and downstream links, and Cancel / Retry buttons that
-// show the API's error envelope when it refuses.
+// (GET /api/tasks/{id}/audit), upstream and downstream links, Cancel / Retry buttons that
+// show the API's error envelope when it refuses, and its approval: the state, and Approve /
+// Reject while its result awaits a decision.
 
 import { api, query, ApiError } from './api.js';
 import { h, text, shortId, fmtTime, statusBadge, errorBox } from './dom.js';
+import { awaitingApproval, approvalBadge, staleMark, decisionControls } from './decide.js';
 
 // Fields shown in the table, in this order; the JSON ones get their own panels.
 const FIELDS = ['id', 'status', 'task_description', 'task_type', 'assigned_agent', 'priority',
@@ -29,6 +31,21 @@ export const detail = {
     const reset = h('input', { type: 'checkbox', id: 'retry-reset' });
     const cancel = h('button', { type: 'button', id: 'cancel-button', class: 'danger' }, 'Cancel task');
     const retry = h('button', { type: 'button', id: 'retry-button' }, 'Retry task');
+    const approvalState = h('span', { id: 'approval-state' });
+    const stale = staleMark(null);
+    const decide = decisionControls(id, {
+      done: async (message) => {
+        result.replaceChildren(h('div', { class: 'ok', role: 'status' }, message));
+        await view.refresh().catch(ctx.report);
+      },
+      // Refused (decided elsewhere, say): the envelope, and the task as it is now.
+      failed: async (e) => {
+        result.replaceChildren(errorBox(e));
+        await view.refresh().catch(ctx.report);
+      },
+    });
+    const approval = h('div', { class: 'approval-panel', id: 'approval', hidden: true },
+      h('strong', {}, 'Approval '), approvalState, stale, decide);
     let upstreamFor = null;
 
     const act = async (verb, body) => {
@@ -54,6 +71,7 @@ export const detail = {
       title,
       h('div', { class: 'actions' }, reason, cancel, ' ', h('label', {}, reset, ' reset retry count'), retry),
       result,
+      approval,
       h('div', { class: 'panels' },
         h('section', { class: 'panel' }, h('h2', {}, 'Fields'), h('table', { class: 'fields' }, fields)),
         h('section', { class: 'panel' }, h('h2', {}, 'Audit trail'), timeline),
@@ -64,23 +82,37 @@ export const detail = {
 
     const view = {
       async refresh() {
-        const [{ task }, { audit }, down] = await Promise.all([
+        const [{ task }, { audit }, down, self] = await Promise.all([
           api(`/api/tasks/${id}`),
           api(`/api/tasks/${id}/audit`),
           api(`/api/tasks/status?${query({ workspace_id: ctx.ws, depends_on: id, limit: 1000 })}`),
+          // Its status entry, for what the task row lacks: whether its dependencies are met.
+          api(`/api/tasks/status?${query({ workspace_id: ctx.ws, task_id: id, limit: 1 })}`),
         ]);
-        title.replaceChildren(task.task_description, ' ', statusBadge(task.status));
+        const met = self.tasks[0]?.dependencies_met;
+        title.replaceChildren(task.task_description, ' ', statusBadge(task.status),
+          task.status === 'queued' && met !== undefined
+            ? h('span', { class: `mark ${met ? 'met' : 'waits'}`, id: 'task-deps' }, met ? 'dependencies met' : 'waiting on dependencies')
+            : '');
+        approval.hidden = !task.approval;
+        if (task.approval) {
+          approvalState.replaceChildren(approvalBadge(task.approval, task.status));
+          stale.hidden = !task.approval.stale;
+        }
+        decide.hidden = !awaitingApproval(task);
         fields.replaceChildren(...FIELDS.map((k) => h('tr', {}, h('th', {}, k), h('td', { 'data-field': k }, show(k, task[k])))));
         text(input, JSON.stringify(task.input_data, null, 2));
         text(output, task.output_data === null ? '(none yet)' : JSON.stringify(task.output_data, null, 2));
         timeline.replaceChildren(...(audit.length ? audit.map(entry) : [h('li', { class: 'empty' }, 'No audit rows.')]));
         downstream.replaceChildren(...(down.tasks.length
-          ? down.tasks.map((t) => link(t.id, t.description, t.status))
+          ? down.tasks.map((t) => link(t.id, t.description, t.status, t.approval))
           : [h('li', { class: 'empty' }, 'Nothing depends on it.')]));
+        // Looked up again only when they change, or while one still waits for its approval.
         const key = task.depends_on.join(',');
         if (upstreamFor !== key) {
-          upstreamFor = key;
-          upstream.replaceChildren(...await upstreamLinks(task.depends_on));
+          const [items, deciding] = await upstreamLinks(task.depends_on);
+          upstreamFor = deciding ? null : key;
+          upstream.replaceChildren(...items);
         }
       },
     };
@@ -88,16 +120,19 @@ export const detail = {
   },
 };
 
+// [list items, whether one of them has an undecided approval].
 async function upstreamLinks(ids) {
-  if (!ids.length) return [h('li', { class: 'empty' }, 'No dependencies.')];
+  if (!ids.length) return [[h('li', { class: 'empty' }, 'No dependencies.')], false];
   const looked = await Promise.all(ids.slice(0, MAX_UPSTREAM_LOOKUPS).map((id) => api(`/api/tasks/${id}`)
     .then((r) => r.task)));
   const more = ids.slice(MAX_UPSTREAM_LOOKUPS).map((id) => link(id, shortId(id), null));
-  return [...looked.map((t) => link(t.id, t.task_description, t.status)), ...more];
+  const items = [...looked.map((t) => link(t.id, t.task_description, t.status, t.approval)), ...more];
+  return [items, looked.some((t) => t.approval?.state === 'pending')];
 }
 
-function link(id, label, status) {
-  return h('li', {}, status ? statusBadge(status) : '', ' ', h('a', { href: `#/task/${id}` }, label));
+function link(id, label, status, approval) {
+  return h('li', {}, status ? statusBadge(status) : '', approval ? [' ', approvalBadge(approval, status, true)] : '',
+    ' ', h('a', { href: `#/task/${id}` }, label));
 }
 
 function show(key, value) {

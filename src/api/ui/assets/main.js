@@ -1,17 +1,19 @@
 // The dashboard's shell: sign-in, the workspace switcher, hash routes
-// (#/overview, #/tasks, #/task/<id>, #/dag/<strategy id>) and the 2 s poll that refreshes the
-// current view in place (no page reloads).
+// (#/overview, #/tasks, #/task/<id>, #/dag/<strategy id>, #/approvals), the 2 s poll that
+// refreshes the current view in place (no page reloads), and the nav's count of results awaiting
+// approval.
 
 import { session, takeFragmentToken, claims, workspaceParam, setWorkspaceParam } from './session.js';
-import { setUnauthorizedHandler } from './api.js';
-import { h, errorBox } from './dom.js';
+import { api, query, setUnauthorizedHandler } from './api.js';
+import { h, text, errorBox } from './dom.js';
 import { overview } from './overview.js';
 import { tasks } from './tasks.js';
 import { detail } from './detail.js';
 import { dag } from './dag.js';
+import { approvals } from './approvals.js';
 
 const POLL_MS = 2000;
-const VIEWS = { overview, tasks, task: detail, dag };
+const VIEWS = { overview, tasks, task: detail, dag, approvals };
 
 const $ = (id) => document.getElementById(id);
 let current = null; // {key, view: {refresh, unmount?}}
@@ -46,10 +48,11 @@ function route() {
 async function tick() {
   clearTimeout(timer);
   if (!current || stopped) return;
-  const key = current.key;
+  const { key, ws } = current;
   if (!document.hidden) {
     try {
       await current.view.refresh();
+      await approvalCount(ws);
       if (current?.key === key) setLive(true, `live · ${new Date().toLocaleTimeString()}`);
     } catch (e) {
       if (current?.key !== key) return;
@@ -107,8 +110,23 @@ function show() {
     // Shows an error from an action without stopping the poll.
     report: (e) => errors.replaceChildren(e ? errorBox(e) : ''),
   };
-  current = { key: `${ws}|${name}|${arg}|${Math.random()}`, view: VIEWS[name].mount(body, ctx), errors };
+  current = { key: `${ws}|${name}|${arg}|${Math.random()}`, ws, view: VIEWS[name].mount(body, ctx), errors };
   tick();
+}
+
+// The nav's badge: the workspace's results awaiting approval (one status page of one task, for its
+// summary). Asked only after the view's own refresh worked, so a refused workspace is reported
+// once, by the view.
+async function approvalCount(ws) {
+  const badge = $('approvals-count');
+  let n = 0;
+  try {
+    n = (await api(`/api/tasks/status?${query({ workspace_id: ws, limit: 1 })}`)).summary.awaiting_approval;
+  } catch (e) {
+    if (e.status === 401) throw e;
+  }
+  text(badge, n);
+  badge.hidden = !n;
 }
 
 function renderSwitcher(c, ws) {

@@ -1,9 +1,10 @@
 // The task table: GET /api/tasks/status with its filters, keyset-paged with `cursor`
-// (a stack of cursors gives "previous"). Stuck tasks (expired lease) and retrying tasks are
-// marked.
+// (a stack of cursors gives "previous"). Stuck tasks (expired lease), retrying tasks and results
+// awaiting approval are marked.
 
 import { api, query } from './api.js';
 import { h, text, shortId, fmtTime, statusBadge } from './dom.js';
+import { awaitingApproval } from './decide.js';
 
 const STATUSES = ['queued', 'in_progress', 'completed', 'failed', 'cancelled'];
 const TYPES = ['content', 'design', 'campaign', 'analysis', 'email', 'social_media', 'research', 'strategy', 'other'];
@@ -71,7 +72,7 @@ export const tasks = {
         const page = await api(`/api/tasks/status?${query(params)}`);
         const s = page.summary;
         text(summary, `${s.total} tasks match: ${s.queued} queued, ${s.in_progress} in progress, ` +
-          `${s.completed} completed, ${s.failed} failed, ${s.cancelled} cancelled`);
+          `${s.completed} completed (${s.awaiting_approval} awaiting approval), ${s.failed} failed, ${s.cancelled} cancelled`);
         rows.replaceChildren(...(page.tasks.length ? page.tasks.map(row)
           : [h('tr', {}, h('td', { colspan: 8, class: 'empty' }, 'No tasks match.'))]));
         nextCursor = page.next_cursor ?? null;
@@ -92,6 +93,7 @@ function select(id, anyLabel, values) {
 function row(t) {
   const marks = [];
   if (t.stuck) marks.push(h('span', { class: 'mark stuck', title: 'in progress, but its lease expired: the worker died or stalled' }, 'stuck'));
+  if (awaitingApproval(t)) marks.push(h('a', { class: 'mark approval', href: '#/approvals', title: 'its dependents wait until a person approves it' }, 'awaiting approval'));
   if (t.retrying) marks.push(h('span', { class: 'mark retrying', title: t.error_message ?? '' }, `retry ${t.retry_count}/${t.max_retries}`));
   return h('tr', { 'data-id': t.id, 'data-status': t.status },
     h('td', {}, h('a', { href: `#/task/${t.id}` }, t.description), h('span', { class: 'id' }, shortId(t.id))),
