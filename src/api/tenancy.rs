@@ -24,7 +24,20 @@ pub struct Workspace {
 
 /// Begins a transaction scoped to the caller's workspaces, on the `taskfleet_api` login.
 pub async fn begin(s: &AppState, caller: &Caller) -> Result<Tx, ApiError> {
-    let mut tx = s.tenant.begin().await?;
+    scope(s.tenant.begin().await?, caller).await
+}
+
+/// [`begin`] for a read that answers from several statements (a status page and its summary):
+/// one snapshot for all of them, so the counts agree with the rows shown.
+pub async fn begin_snapshot(s: &AppState, caller: &Caller) -> Result<Tx, ApiError> {
+    let tx = s
+        .tenant
+        .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        .await?;
+    scope(tx, caller).await
+}
+
+async fn scope(mut tx: Tx, caller: &Caller) -> Result<Tx, ApiError> {
     crate::db::query(sql::TENANT_SCOPE)
         .bind(array_literal(&caller.workspaces))
         .execute(&mut *tx)

@@ -156,7 +156,7 @@ pub async fn status(
             "q is longer than {MAX_SEARCH_CHARS} characters"
         )));
     }
-    let mut tx = tenancy::begin(&s, &caller).await?;
+    let mut tx = tenancy::begin_snapshot(&s, &caller).await?;
     tenancy::workspace(&mut tx, &caller, q.workspace_id).await?;
     if let Some(id) = q.task_id {
         tenancy::task_in(&mut tx, &caller, id, q.workspace_id).await?;
