@@ -10,6 +10,7 @@ use clap::Args;
 use crate::alerts::Thresholds;
 use crate::audit::AuditMode;
 use crate::decompose::Limits;
+use crate::queue::ClaimOrder;
 use crate::schedule::Clock;
 use crate::schedule::TimeRules;
 use crate::schedule::business_hours::{DEFAULT_ZONE, Rules};
@@ -53,6 +54,11 @@ pub struct ExecArgs {
     /// `full`: also task.started per attempt and task.created for every task of a bulk insert.
     #[arg(long, env = "TASKFLEET_AUDIT", value_enum, default_value_t = AuditMode::Outcomes)]
     pub audit: AuditMode,
+
+    /// `fair`: urgent tasks first, the rest shared equally among the workspaces with work;
+    /// `global`: priority, then age, across all workspaces.
+    #[arg(long, env = "TASKFLEET_CLAIM_ORDER", value_enum, default_value_t = ClaimOrder::Fair)]
+    pub claim_order: ClaimOrder,
 
     /// `off` disables every time-of-day rule (night pause, retry and email windows).
     #[arg(long, env = "TASKFLEET_BUSINESS_HOURS", default_value = "on",
@@ -147,6 +153,7 @@ impl ExecArgs {
             sweeps: None,
             clock: Clock::system(),
             audit: self.audit,
+            claim_order: self.claim_order,
             time: TimeRules {
                 rules: Rules {
                     enabled: self.business_hours == "on",

@@ -369,6 +369,37 @@ async fn an_unreachable_agent_is_named_and_its_url_never_shown(pool: PgPool) {
 }
 
 #[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
+async fn metric_labels_name_only_registered_agents(pool: PgPool) {
+    // A tenant may put any agent name on a task: names it invents must not become series on the
+    // worker's unauthenticated /metrics (issue 20, finding 4).
+    let db = TestDb::new(pool);
+    let agent = TestAgent::always(Reply::Ok(json!({"ok": true}))).await;
+    db.register_agent("content-generator", &agent.url).await;
+    let ws = db.workspace().await;
+    let invented = "made-up-agent-of-a-tenant";
+    let known = new_task(ws, "content-generator");
+    let unknown = new_task(ws, invented);
+    db.insert(&[known.clone(), unknown.clone()]).await;
+    let w = WorkerProc::start(&db, &[("TASKFLEET_AGENT_RETRY_SECS", "60")]).await;
+    db.wait_status(known.id, "completed", MINUTE).await;
+    common::wait_until("the unknown agent's task is deferred", MINUTE, async || {
+        db.audit_actions(unknown.id)
+            .await
+            .contains(&"task.deferred".to_owned())
+    })
+    .await;
+    let text = reqwest::get(format!("http://{}/metrics", w.metrics))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.contains("agent=\"content-generator\""), "{text}");
+    assert!(text.contains("agent=\"unregistered\""), "{text}");
+    assert!(!text.contains(invented), "{text}");
+}
+
+#[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
 async fn tasks_held_behind_a_slow_one_are_released_for_another_worker(pool: PgPool) {
     // A worker of one slot that has seen only fast attempts claims ahead (prefetch). When a slow
     // call then holds its slot, what it claimed ahead must not wait for it: past the hold limit

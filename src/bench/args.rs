@@ -1,6 +1,7 @@
 //! `taskfleet bench` flags (contract section 7).
 
 use crate::audit::AuditMode;
+use crate::queue::ClaimOrder;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Deps {
@@ -57,4 +58,40 @@ pub struct BenchArgs {
     /// Runs; after several, a last line gives the medians.
     #[arg(long, default_value_t = 1)]
     pub repeat: usize,
+    /// As `TASKFLEET_CLAIM_ORDER` (read from the environment, as any worker reads it).
+    #[arg(long, env = "TASKFLEET_CLAIM_ORDER", value_enum, default_value_t = ClaimOrder::Fair)]
+    pub claim_order: ClaimOrder,
+    /// Several workspaces instead of one: `A:100000,B:100` enqueues each tenant's tasks in its own
+    /// workspace, all but the last before the workers start, the last once they run; the JSON
+    /// line then has `tenant_b_last_done_ms` (from the last tenant's enqueue until its last task
+    /// completes) and `tenant_b_p50_pickup_ms` / `tenant_b_p99_pickup_ms` (its ready → started
+    /// latency). `--tasks` is ignored.
+    #[arg(long, value_parser = parse_tenants)]
+    pub tenants: Option<Tenants>,
+}
+
+/// `--tenants`: (name, task count) per tenant, in enqueue order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tenants(pub Vec<(String, usize)>);
+
+fn parse_tenants(s: &str) -> Result<Tenants, String> {
+    let tenants = s
+        .split(',')
+        .map(|part| {
+            let (name, n) = part
+                .split_once(':')
+                .ok_or_else(|| format!("{part:?} is not NAME:COUNT"))?;
+            let n: usize = n
+                .parse()
+                .map_err(|_| format!("{n:?} in {part:?} is not a task count"))?;
+            if name.is_empty() || n == 0 {
+                return Err(format!("{part:?}: a name and at least one task"));
+            }
+            Ok((name.to_owned(), n))
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    if tenants.len() < 2 {
+        return Err("at least two tenants, e.g. A:100000,B:100".into());
+    }
+    Ok(Tenants(tenants))
 }

@@ -15,6 +15,7 @@ use crate::agents::Noop;
 use crate::agents::http::HttpAgents;
 use crate::audit::AuditMode;
 use crate::db;
+use crate::queue::ClaimOrder;
 use crate::schedule::retry::RetryPolicy;
 use crate::schedule::{Clock, TimeRules};
 use crate::worker::{self, WorkerConfig};
@@ -51,10 +52,18 @@ pub struct BenchWorkerArgs {
     pub metrics_addr: std::net::SocketAddr,
     #[arg(long, value_enum, default_value_t = AuditMode::Outcomes)]
     pub audit: AuditMode,
+    /// As `TASKFLEET_CLAIM_ORDER` (read from the environment, as any worker reads it).
+    #[arg(long, env = "TASKFLEET_CLAIM_ORDER", value_enum, default_value_t = ClaimOrder::Fair)]
+    pub claim_order: ClaimOrder,
 }
 
 /// Worker settings of a benchmark worker: production defaults, time rules off, no sweeps.
-fn config(id: String, concurrency: usize, audit: AuditMode) -> WorkerConfig {
+fn config(
+    id: String,
+    concurrency: usize,
+    audit: AuditMode,
+    claim_order: ClaimOrder,
+) -> WorkerConfig {
     WorkerConfig {
         id,
         concurrency,
@@ -69,6 +78,7 @@ fn config(id: String, concurrency: usize, audit: AuditMode) -> WorkerConfig {
         time: TimeRules::off(),
         clock: Clock::system(),
         audit,
+        claim_order,
         sweeps: None,
     }
 }
@@ -108,7 +118,7 @@ pub async fn run_worker(args: BenchWorkerArgs) -> Result<()> {
         probe,
     )
     .await?;
-    let cfg = config(args.id, args.concurrency, args.audit);
+    let cfg = config(args.id, args.concurrency, args.audit, args.claim_order);
     run_loop(
         &args.database_url,
         cfg,
@@ -130,7 +140,12 @@ impl Fleet {
         let stop = CancellationToken::new();
         let mut handles = Vec::new();
         for w in 0..args.workers {
-            let cfg = config(format!("bench-{w}"), args.concurrency, args.audit);
+            let cfg = config(
+                format!("bench-{w}"),
+                args.concurrency,
+                args.audit,
+                args.claim_order,
+            );
             let (url, secret, stop, agent) = (
                 url.to_string(),
                 agent_secret.to_string(),

@@ -10,21 +10,25 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
 use serde_json::{Value, json};
-use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::db::scratch::ScratchDatabase;
 use crate::db::{self, sql};
 use crate::demo::postgres::EmbeddedPostgres;
 use crate::demo::sim;
-use crate::queue::{self, NewTask};
+use crate::queue;
 
 pub use args::{AgentKind, BenchArgs, Deps};
 use fleet::Fleet;
 pub use fleet::{BenchWorkerArgs, run_worker};
+use load::{
+    BACKLOG_PRIORITY, MEASURED_PRIORITY, build_tasks, prefill, round, wait_completed, workspace,
+};
 
 mod args;
 mod fleet;
+mod load;
+mod tenants;
 
 pub async fn run(args: BenchArgs) -> Result<()> {
     if args.tasks == 0 || args.workers == 0 || args.concurrency == 0 {
@@ -63,11 +67,10 @@ async fn run_once(args: &BenchArgs, server_url: &str, n: usize, embedded: bool) 
 async fn measure(args: &BenchArgs, url: &str, embedded: bool) -> Result<Value> {
     let pool = db::connect(url, 4).await?;
     db::migrate::run(&pool).await?;
-    let (ws,): (Uuid,) = crate::db::query_as(sql::WORKSPACE_CREATE)
-        .bind("bench")
-        .bind(None::<String>)
-        .fetch_one(&pool)
-        .await?;
+    if let Some(t) = &args.tenants {
+        return tenants::measure(args, &pool, url, t).await;
+    }
+    let ws = workspace(&pool, "bench").await?;
     let agent_secret = Uuid::new_v4().to_string();
     if args.agent == AgentKind::Http {
         let addr = sim::start(
@@ -87,7 +90,8 @@ async fn measure(args: &BenchArgs, url: &str, embedded: bool) -> Result<Value> {
             .await?;
     }
     if args.history > 0 {
-        let history_ws = prefill(&pool, args.history, 1).await?;
+        let history_ws = workspace(&pool, "bench history").await?;
+        prefill(&pool, history_ws, args.history, 1).await?;
         // History: completed rows of another workspace, as a long-running fleet accumulates.
         crate::db::query(sql::BENCH_MARK_COMPLETED)
             .bind(history_ws)
@@ -95,7 +99,9 @@ async fn measure(args: &BenchArgs, url: &str, embedded: bool) -> Result<Value> {
             .await?;
     }
     if args.backlog > 0 {
-        prefill(&pool, args.backlog, 1).await?;
+        // In the measured tasks' workspace: under the fair claim, another workspace's backlog
+        // would get its share whatever its priority (which is the point of fairness).
+        prefill(&pool, ws, args.backlog, BACKLOG_PRIORITY).await?;
     }
 
     let tasks = build_tasks(ws, args.tasks, args.deps);
@@ -125,31 +131,13 @@ async fn measure(args: &BenchArgs, url: &str, embedded: bool) -> Result<Value> {
         (enqueue, (Instant::now(), workers))
     };
     let (started, workers) = run_started;
-    // Wait on the workers' own counters first, then on the database for the last commits:
-    // counting completed rows every 10 ms would cost the database more each poll.
-    crate::install_crypto_provider();
-    let client = reqwest::Client::new();
-    // Every 20 ms, as Graphile Worker's harness (scripts/peers/gw.mjs) reports its counts: each
-    // poll renders every worker's /metrics page, which at 5 ms took about a tenth of a worker's
-    // CPU away from the run it measures.
-    while (workers.completed(&client).await? as usize) < args.tasks {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    loop {
-        let done: i64 = crate::db::query_scalar(sql::BENCH_COUNT_COMPLETED)
-            .bind(ws)
-            .fetch_one(&pool)
-            .await?;
-        if done as usize >= args.tasks {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    wait_completed(&workers, &pool, &[ws], args.tasks).await?;
     let secs = started.elapsed().as_secs_f64();
     let peak_rss = workers.peak_rss_mb();
     workers.stop().await;
     let (p50, p99): (f64, f64) = crate::db::query_as(sql::BENCH_LATENCY)
         .bind(ws)
+        .bind(MEASURED_PRIORITY)
         .fetch_one(&pool)
         .await?;
     pool.close().await;
@@ -170,71 +158,6 @@ async fn measure(args: &BenchArgs, url: &str, embedded: bool) -> Result<Value> {
         "arrival_ms": args.arrival_ms,
         "database": if embedded { "embedded (fsync off)" } else { "DATABASE_URL" },
     }))
-}
-
-/// Tasks in enqueue order; dependencies only point backwards, so every chunk is insertable.
-fn build_tasks(ws: Uuid, n: usize, deps: Deps) -> Vec<NewTask> {
-    let ids: Vec<Uuid> = (0..n).map(|_| Uuid::now_v7()).collect();
-    let layer = n.div_ceil(10).max(1);
-    (0..n)
-        .map(|i| {
-            let depends_on = match deps {
-                Deps::None => vec![],
-                Deps::Chain if i > 0 => vec![ids[i - 1]],
-                Deps::Chain => vec![],
-                Deps::Layers if i >= layer => {
-                    let prev = i - layer;
-                    let start = (prev / layer) * layer;
-                    let other = start + (prev - start + 1) % layer;
-                    let mut d = vec![ids[prev], ids[other.min(n - 1)]];
-                    d.dedup();
-                    d
-                }
-                Deps::Layers => vec![],
-            };
-            NewTask {
-                id: ids[i],
-                workspace_id: ws,
-                contact_id: None,
-                strategy_id: None,
-                task_description: format!("bench task {i}"),
-                task_type: "other".into(),
-                assigned_agent: "general-executor".into(),
-                priority: 5,
-                depends_on,
-                input_data: json!({"i": i}),
-                max_retries: 3,
-                next_run_at: None,
-                plan_index: None,
-                deadline: None,
-                requires_approval: false,
-            }
-        })
-        .collect()
-}
-
-/// `count` ready tasks of priority `priority` in a workspace of their own; returns it.
-async fn prefill(pool: &PgPool, count: usize, priority: i32) -> Result<Uuid> {
-    let (ws,): (Uuid,) = crate::db::query_as(sql::WORKSPACE_CREATE)
-        .bind("bench backlog")
-        .bind(None::<String>)
-        .fetch_one(pool)
-        .await?;
-    let mut left = count;
-    while left > 0 {
-        let n = left.min(10_000);
-        let mut tasks = build_tasks(ws, n, Deps::None);
-        for t in &mut tasks {
-            t.priority = priority;
-        }
-        queue::insert(pool, "bench", &tasks, false).await?;
-        left -= n;
-    }
-    Ok(ws)
-}
-
-fn round(x: f64) -> f64 {
-    (x * 10.0).round() / 10.0
 }
 
 fn medians(runs: &[Value]) -> Value {

@@ -505,6 +505,7 @@ fn exec_args(args: &DemoArgs, agent_secret: &str) -> ExecArgs {
         timezone: "Australia/Sydney".into(),
         business_hours: if args.business_hours { "on" } else { "off" }.into(),
         approval_remind_secs: 3600,
+        claim_order: crate::queue::ClaimOrder::Fair,
         alerts: crate::config::AlertArgs::default(),
     }
 }

@@ -6,13 +6,13 @@ use std::time::Duration;
 use sqlx::{PgExecutor, PgPool};
 use uuid::Uuid;
 
-use super::task::{ClaimFilter, ClaimedTask, Lease, split};
+use super::task::{ClaimFilter, ClaimOrder, ClaimedTask, Lease, split};
 use crate::audit::AuditMode;
 use crate::db::sql;
 
-/// Claims up to `limit` ready tasks for `worker_id` with `FOR UPDATE SKIP LOCKED`, in claim order
-/// (priority desc, created_at asc), writing the lease and a fresh attempt token (and
-/// `task.started` with [`AuditMode::Full`]).
+/// Claims up to `limit` ready tasks for `worker_id` with `FOR UPDATE SKIP LOCKED`, in the filter's
+/// [`ClaimOrder`](super::ClaimOrder) (`task_claim.sql` says how each works), writing the lease
+/// and a fresh attempt token (and `task.started` with [`AuditMode::Full`]).
 ///
 /// # Transactions, locks
 /// One autocommit statement: rows another worker is claiming are skipped, never waited on.
@@ -38,6 +38,7 @@ pub async fn claim(
         .bind(filter.task_type.as_deref())
         .bind(filter.assigned_agent.as_deref())
         .bind(audit.is_full())
+        .bind(filter.is_empty() && filter.order == ClaimOrder::Fair)
         .fetch_all(db)
         .await
 }

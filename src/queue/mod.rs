@@ -46,8 +46,8 @@ pub use lifecycle::{Fate, cancel, cancel_dependents, retry};
 pub use reclaim::reclaim_expired;
 pub use settle::{AttemptEnd, Outcome, Rules, hold, settle};
 pub use task::{
-    Approval, ApprovalState, AttemptView, ClaimFilter, ClaimedTask, Lease, Status, TASK_TYPES,
-    TaskTypeName,
+    Approval, ApprovalState, AttemptView, ClaimFilter, ClaimOrder, ClaimedTask, Lease, Status,
+    TASK_TYPES, TaskTypeName,
 };
 pub use transition::{Failure, Requeue, Transition};
 

@@ -218,6 +218,17 @@ impl AttemptView<'_> {
     }
 }
 
+/// How a worker's claim orders ready tasks across workspaces (`TASKFLEET_CLAIM_ORDER`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ClaimOrder {
+    /// Urgent tasks (9-10) first everywhere; the rest shared equally among the workspaces with
+    /// work, each in its own priority order: no tenant starves another.
+    #[default]
+    Fair,
+    /// Priority, then age, across all workspaces (a large tenant's backlog goes first).
+    Global,
+}
+
 /// Narrows a claim; workers claim with the default (anything ready), the API's execute pass
 /// with its workspace and filters.
 #[derive(Debug, Clone, Default)]
@@ -226,6 +237,8 @@ pub struct ClaimFilter {
     pub priority_min: Option<i32>,
     pub task_type: Option<String>,
     pub assigned_agent: Option<String>,
+    /// Applies to an unfiltered claim; a filtered one (one workspace) takes the global order.
+    pub order: ClaimOrder,
 }
 
 impl ClaimFilter {

@@ -38,7 +38,10 @@ impl Claiming {
         let (pool, cfg) = (pool.clone(), cfg.clone());
         self.0 = Some(Box::pin(async move {
             let started = Instant::now();
-            let filter = ClaimFilter::default();
+            let filter = ClaimFilter {
+                order: cfg.claim_order,
+                ..ClaimFilter::default()
+            };
             match queue::claim(&pool, &cfg.id, want, cfg.lease, &filter, cfg.audit).await {
                 Ok(tasks) => {
                     metrics::histogram!("taskfleet_claim_latency_seconds")

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::sweep_schedule::SweepConfig;
 use crate::audit::AuditMode;
-use crate::queue::Rules;
+use crate::queue::{ClaimOrder, Rules};
 use crate::schedule::retry::RetryPolicy;
 use crate::schedule::{Clock, TimeRules};
 
@@ -30,6 +30,8 @@ pub struct WorkerConfig {
     pub clock: Clock,
     /// `TASKFLEET_AUDIT`: whether claims write `task.started`.
     pub audit: AuditMode,
+    /// `TASKFLEET_CLAIM_ORDER`: how the claim shares work across workspaces.
+    pub claim_order: ClaimOrder,
     /// Fleet-wide sweeps this worker takes part in (None: none, e.g. the API's execute pass).
     pub sweeps: Option<SweepConfig>,
 }

@@ -212,6 +212,7 @@ impl TestDb {
             priority_min: Some(priority),
             task_type: Some(task_type),
             assigned_agent: Some(assigned_agent),
+            ..ClaimFilter::default()
         };
         let claimed = queue::claim(
             &self.pool,
@@ -447,6 +448,7 @@ pub fn sweep_worker(id: &str, clock: Clock) -> WorkerConfig {
         time: TimeRules::off(),
         clock,
         audit: AuditMode::Outcomes,
+        claim_order: taskfleet::queue::ClaimOrder::Fair,
         sweeps: None,
     }
 }

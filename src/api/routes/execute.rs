@@ -93,6 +93,7 @@ pub async fn execute(
         priority_min: f.priority_min,
         task_type: f.task_type,
         assigned_agent: f.assigned_agent,
+        ..ClaimFilter::default()
     };
     Ok(Json(
         execute_pass::run(&s, &filter, limit as usize, req.workspace_id).await?,
