@@ -78,6 +78,7 @@ METRICS = {
     "taskfleet_workspace_slowest_execution_seconds": "gauge",
     "taskfleet_alert_firing": "gauge",
     "taskfleet_approvals_pending": "gauge",
+    "taskfleet_agent_breaker_open": "gauge",
     "taskfleet_approvals_stale": "gauge",
 }
 # Alert -> metric it must be built on (the specification's three, per workspace; the fleet's
@@ -91,6 +92,7 @@ REQUIRED_ALERTS = {
     "TaskfleetNoWorkersUp": "taskfleet_worker_up",
     "TaskfleetApiErrorRateHigh": "taskfleet_http_requests_total",
     "TaskfleetApprovalsStale": "taskfleet_approvals_stale",
+    "TaskfleetAgentBreakerOpen": "taskfleet_agent_breaker_open",
 }
 
 # Custom resources the chart may render -> schema file in helm/ci-schemas/.

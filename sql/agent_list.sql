@@ -1,4 +1,5 @@
--- agent_list.sql: the whole agent registry; workers cache it and reload on NOTIFY taskfleet_agents.
-SELECT name, url, enabled
+-- agent_list.sql: the whole agent registry with each breaker's state; workers cache it and
+-- reload on NOTIFY taskfleet_agents.
+SELECT name, url, enabled, breaker_state, breaker_opens, breaker_probe_at
 FROM agents
 ORDER BY name;

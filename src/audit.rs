@@ -52,6 +52,12 @@ pub enum Action {
     TemplateCreated,
     /// DELETE /api/templates/{id}.
     TemplateDeleted,
+    /// `sql/task_approval_decide.sql`.
+    Approved,
+    Rejected,
+    /// `sql/agent_breaker_open.sql` / `sql/agent_breaker_close.sql`.
+    BreakerOpened,
+    BreakerClosed,
 }
 
 impl Action {
@@ -74,6 +80,10 @@ impl Action {
             Action::StrategyDecomposed => "strategy.decomposed",
             Action::TemplateCreated => "template.created",
             Action::TemplateDeleted => "template.deleted",
+            Action::Approved => "task.approved",
+            Action::Rejected => "task.rejected",
+            Action::BreakerOpened => "agent.breaker_opened",
+            Action::BreakerClosed => "agent.breaker_closed",
         }
     }
 }

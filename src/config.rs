@@ -15,6 +15,7 @@ use crate::schedule::Clock;
 use crate::schedule::TimeRules;
 use crate::schedule::business_hours::{DEFAULT_ZONE, Rules};
 use crate::schedule::retry::RetryPolicy;
+use crate::worker::breaker::BreakerPolicy;
 use crate::worker::sweeps::SweepConfig;
 use crate::worker::{WorkerConfig, default_worker_id};
 
@@ -54,6 +55,21 @@ pub struct ExecArgs {
     /// `full`: also task.started per attempt and task.created for every task of a bulk insert.
     #[arg(long, env = "TASKFLEET_AUDIT", value_enum, default_value_t = AuditMode::Outcomes)]
     pub audit: AuditMode,
+
+    /// Transient failures in a row of one agent (as one worker sees them) that open its circuit
+    /// breaker for the fleet; 0 turns breakers off.
+    #[arg(long, env = "TASKFLEET_BREAKER_FAILURES", default_value_t = 5)]
+    pub breaker_failures: u32,
+
+    /// An open breaker's first cool-down before its probe; it doubles with each opening in a row.
+    #[arg(long, env = "TASKFLEET_BREAKER_COOLDOWN_SECS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub breaker_cooldown_secs: u64,
+
+    /// The longest cool-down.
+    #[arg(long, env = "TASKFLEET_BREAKER_MAX_COOLDOWN_SECS", default_value_t = 300,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub breaker_max_cooldown_secs: u64,
 
     /// `fair`: urgent tasks first, the rest shared equally among the workspaces with work;
     /// `global`: priority, then age, across all workspaces.
@@ -154,6 +170,11 @@ impl ExecArgs {
             clock: Clock::system(),
             audit: self.audit,
             claim_order: self.claim_order,
+            breaker: BreakerPolicy {
+                failures: self.breaker_failures,
+                cooldown: Duration::from_secs(self.breaker_cooldown_secs),
+                max_cooldown: Duration::from_secs(self.breaker_max_cooldown_secs),
+            },
             time: TimeRules {
                 rules: Rules {
                     enabled: self.business_hours == "on",

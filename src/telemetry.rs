@@ -144,6 +144,10 @@ fn describe() {
         "Age of the oldest ready task."
     );
     describe_gauge!(
+        "taskfleet_agent_breaker_open",
+        "1 while the agent's circuit breaker is open or half-open (its tasks wait), else 0."
+    );
+    describe_gauge!(
         "taskfleet_approvals_pending",
         "Completed tasks whose result awaits approval (their dependents wait), fleet-wide."
     );

@@ -57,6 +57,7 @@ fn config(id: &str) -> WorkerConfig {
         clock: Clock::starting_at(utc(EVENING)),
         audit: AuditMode::Outcomes,
         claim_order: taskfleet::queue::ClaimOrder::Fair,
+        breaker: Default::default(),
         sweeps: None,
     }
 }

@@ -145,6 +145,7 @@ mod tests {
             Outcome::Transient { .. } => "transient",
             Outcome::Permanent { .. } => "permanent",
             Outcome::Unavailable { .. } => "unavailable",
+            Outcome::Unhealthy { .. } => "unhealthy",
         }
     }
 

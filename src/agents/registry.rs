@@ -4,12 +4,31 @@
 use std::collections::HashMap;
 use std::sync::RwLock;
 
+use chrono::{DateTime, Utc};
+
 /// One row of the `agents` table.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct AgentEndpoint {
     pub name: String,
     pub url: String,
     pub enabled: bool,
+    /// `closed`, `open` or `half_open` (migration 0018).
+    pub breaker_state: String,
+    /// Openings in a row: the cool-down doubles with each.
+    pub breaker_opens: i32,
+    /// When an open breaker may send its probe.
+    pub breaker_probe_at: Option<DateTime<Utc>>,
+}
+
+/// An agent's circuit breaker as this worker last loaded it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Breaker {
+    Closed,
+    /// Open or half-open: nothing is sent before `probe_at`; then one worker probes.
+    Open {
+        probe_at: DateTime<Utc>,
+        opens: i32,
+    },
 }
 
 #[derive(Debug, Default)]
@@ -30,6 +49,18 @@ impl Registry {
     pub fn replace(&self, list: Vec<AgentEndpoint>) {
         let map = list.into_iter().map(|a| (a.name.clone(), a)).collect();
         *self.agents.write().unwrap_or_else(|e| e.into_inner()) = map;
+    }
+
+    /// The breaker of `name` (closed for an agent this registry does not know).
+    pub fn breaker(&self, name: &str) -> Breaker {
+        let agents = self.agents.read().unwrap_or_else(|e| e.into_inner());
+        match agents.get(name) {
+            Some(a) if a.breaker_state != "closed" => Breaker::Open {
+                probe_at: a.breaker_probe_at.unwrap_or_default(),
+                opens: a.breaker_opens,
+            },
+            _ => Breaker::Closed,
+        }
     }
 
     /// The URL to POST a task for `name` to.

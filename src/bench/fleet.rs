@@ -79,6 +79,7 @@ fn config(
         clock: Clock::system(),
         audit,
         claim_order,
+        breaker: Default::default(),
         sweeps: None,
     }
 }

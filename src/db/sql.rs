@@ -14,6 +14,9 @@ macro_rules! sql_files {
 }
 
 sql_files! {
+    AGENT_BREAKER_CLOSE => "agent_breaker_close.sql",
+    AGENT_BREAKER_OPEN => "agent_breaker_open.sql",
+    AGENT_BREAKER_PROBE => "agent_breaker_probe.sql",
     AGENT_DELETE => "agent_delete.sql",
     AGENT_LIST => "agent_list.sql",
     AGENT_SET_ENABLED => "agent_set_enabled.sql",

@@ -15,6 +15,10 @@ use crate::codes::Code;
 use crate::schedule::TimeRules;
 use crate::schedule::retry::{Decision, RetryPolicy, max_retries_message};
 
+/// How the error_message of a task deferred by an open breaker starts, after its code: the
+/// breaker's close releases exactly these (`sql/agent_breaker_close.sql` matches it).
+pub const UNHEALTHY: &str = "agent unhealthy: ";
+
 /// What an agent call came to (`agents` classifies HTTP answers into it).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
@@ -32,6 +36,9 @@ pub enum Outcome {
     Permanent { class: String, error: String },
     /// TASK_004: the agent is not registered or is disabled; no retry is consumed.
     Unavailable { error: String },
+    /// TASK_004: the agent's circuit breaker is open (it kept failing); not called, deferred
+    /// until its next probe, no retry consumed.
+    Unhealthy { error: String, until: DateTime<Utc> },
 }
 
 /// How an attempt ended.
@@ -113,6 +120,14 @@ pub fn settle(
             error: Some(format!("{}: {error}", Code::AgentUnavailable)),
             action: Action::Deferred,
             details: json!({"reason": "agent_unavailable", "agent": task.timing.assigned_agent}),
+        }),
+        AttemptEnd::Agent(Outcome::Unhealthy { error, until }) => Transition::Requeue(Requeue {
+            lease,
+            increment: 0,
+            next_run_at: (*until).max(now),
+            error: Some(format!("{}: {UNHEALTHY}{error}", Code::AgentUnavailable)),
+            action: Action::Deferred,
+            details: json!({"reason": "agent_unhealthy", "agent": task.timing.assigned_agent}),
         }),
         AttemptEnd::LeaseExpired { worker } => transient(
             task,

@@ -5,10 +5,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use chrono::Utc;
 use tokio::sync::{Notify, OwnedSemaphorePermit};
 use tracing::Instrument;
 
 use super::background::SharedRegistrySync;
+use super::breaker::{Breakers, Gate};
 use super::finisher::Finisher;
 use super::inflight::{Abandon, Attempt, Inflight};
 use crate::agents::Executor;
@@ -20,6 +22,8 @@ pub struct AttemptCtx<E> {
     pub finisher: Finisher,
     pub inflight: Inflight,
     pub registry_sync: SharedRegistrySync,
+    /// The agents' circuit breakers (for executors with a registry).
+    pub breakers: Breakers,
     /// Signalled whenever an attempt gives its slot back.
     pub slot_freed: Notify,
     /// Moving average of attempt durations in microseconds (sizes the local queue).
@@ -32,12 +36,14 @@ impl<E: Executor> AttemptCtx<E> {
         finisher: Finisher,
         inflight: Inflight,
         registry_sync: SharedRegistrySync,
+        breakers: Breakers,
     ) -> Self {
         Self {
             executor,
             finisher,
             inflight,
             registry_sync,
+            breakers,
             slot_freed: Notify::new(),
             // Until measured, assume attempts take 10 ms.
             avg_attempt_us: AtomicU64::new(10_000),
@@ -92,9 +98,29 @@ impl<E: Executor> AttemptCtx<E> {
         self.forget(&attempt);
     }
 
-    /// Runs the executor; an agent that looks unregistered triggers one registry reload first,
-    /// so a just-registered agent never costs a TASK_004 deferral.
+    /// Runs the executor behind the agent's circuit breaker: an open one defers the task, a
+    /// due probe sends it as the probe, and the outcome may open or close the breaker for the
+    /// fleet (this worker reloads its registry at once; the others on NOTIFY).
     async fn execute(&self, task: &ClaimedTask) -> Outcome {
+        let Some(registry) = self.executor.registry() else {
+            return self.call(task).await;
+        };
+        let agent = task.assigned_agent.as_str();
+        let probe = match self.breakers.gate(registry, agent, Utc::now()).await {
+            Gate::Defer(outcome) => return outcome,
+            Gate::Probe => true,
+            Gate::Call => false,
+        };
+        let outcome = self.call(task).await;
+        if self.breakers.after(agent, &outcome, probe).await {
+            let _ = self.registry_sync.reload(registry).await;
+        }
+        outcome
+    }
+
+    /// Calls the agent; one that looks unregistered triggers one registry reload first, so a
+    /// just-registered agent never costs a TASK_004 deferral.
+    async fn call(&self, task: &ClaimedTask) -> Outcome {
         let outcome = self.executor.execute(task).await;
         if let (Outcome::Unavailable { .. }, Some(registry)) = (&outcome, self.executor.registry())
             && self

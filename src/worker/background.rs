@@ -98,6 +98,14 @@ impl RegistrySync {
         let list: Vec<AgentEndpoint> = crate::db::query_as(sql::AGENT_LIST)
             .fetch_all(&self.pool)
             .await?;
+        for a in &list {
+            let open = if a.breaker_state == "closed" {
+                0.0
+            } else {
+                1.0
+            };
+            metrics::gauge!("taskfleet_agent_breaker_open", "agent" => a.name.clone()).set(open);
+        }
         registry.replace(list);
         *last = Some(Instant::now());
         Ok(())

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use super::breaker::BreakerPolicy;
 use super::sweep_schedule::SweepConfig;
 use crate::audit::AuditMode;
 use crate::queue::{ClaimOrder, Rules};
@@ -32,6 +33,8 @@ pub struct WorkerConfig {
     pub audit: AuditMode,
     /// `TASKFLEET_CLAIM_ORDER`: how the claim shares work across workspaces.
     pub claim_order: ClaimOrder,
+    /// `TASKFLEET_BREAKER_*`: when agents' circuit breakers open, and for how long.
+    pub breaker: BreakerPolicy,
     /// Fleet-wide sweeps this worker takes part in (None: none, e.g. the API's execute pass).
     pub sweeps: Option<SweepConfig>,
 }

@@ -11,6 +11,7 @@
 
 mod attempt;
 pub mod background;
+pub mod breaker;
 mod claiming;
 pub mod config;
 pub mod finisher;
@@ -42,6 +43,7 @@ use crate::agents::Executor;
 use crate::queue::{AGENTS_CHANNEL, AttemptEnd, CANCEL_CHANNEL, READY_CHANNEL};
 use attempt::AttemptCtx;
 use background::{RegistrySync, SharedRegistrySync};
+use breaker::Breakers;
 use claiming::Claiming;
 use inflight::{Abandon, Inflight};
 use local_queue::LocalQueue;
@@ -85,11 +87,13 @@ pub async fn run<E: Executor>(
     let mut wakes: BinaryHeap<Reverse<Instant>> = BinaryHeap::new();
     let mut poll = tokio::time::interval(cfg.poll_interval);
     poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let breakers = Breakers::new(pool.clone(), cfg.breaker, cfg.id.clone());
     let ctx = Arc::new(AttemptCtx::new(
         executor,
         finisher,
         inflight.clone(),
         registry_sync,
+        breakers,
     ));
     let mut claiming = Claiming::default();
     // Whether the last claim got all it asked for: then more work is probably waiting, and a

@@ -449,6 +449,7 @@ pub fn sweep_worker(id: &str, clock: Clock) -> WorkerConfig {
         clock,
         audit: AuditMode::Outcomes,
         claim_order: taskfleet::queue::ClaimOrder::Fair,
+        breaker: Default::default(),
         sweeps: None,
     }
 }
