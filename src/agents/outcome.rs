@@ -145,7 +145,7 @@ mod tests {
             Outcome::Transient { .. } => "transient",
             Outcome::Permanent { .. } => "permanent",
             Outcome::Unavailable { .. } => "unavailable",
-            Outcome::Unhealthy { .. } => "unhealthy",
+            Outcome::Held { .. } => "held",
         }
     }
 

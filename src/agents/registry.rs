@@ -18,6 +18,8 @@ pub struct AgentEndpoint {
     pub breaker_opens: i32,
     /// When an open breaker may send its probe.
     pub breaker_probe_at: Option<DateTime<Utc>>,
+    /// Calls at once across the fleet (None = no limit).
+    pub max_concurrency: Option<i32>,
 }
 
 /// An agent's circuit breaker as this worker last loaded it.
@@ -61,6 +63,14 @@ impl Registry {
             },
             _ => Breaker::Closed,
         }
+    }
+
+    /// Whether calls to `name` need one of its fleet-wide permits.
+    pub fn is_limited(&self, name: &str) -> bool {
+        let agents = self.agents.read().unwrap_or_else(|e| e.into_inner());
+        agents
+            .get(name)
+            .is_some_and(|a| a.max_concurrency.is_some())
     }
 
     /// The URL to POST a task for `name` to.

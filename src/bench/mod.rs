@@ -86,6 +86,7 @@ async fn measure(args: &BenchArgs, url: &str, embedded: bool) -> Result<Value> {
             .bind("general-executor")
             .bind(format!("http://{addr}/general-executor"))
             .bind(true)
+            .bind(None::<i32>)
             .execute(&pool)
             .await?;
     }

@@ -21,6 +21,10 @@ pub enum Command {
         /// Register it disabled: its tasks wait (TASK_004) until `taskfleet agents enable NAME`.
         #[arg(long)]
         disabled: bool,
+        /// At most N calls to it at once across every worker (tasks over the limit wait, without
+        /// using a retry). Without it, no limit (registering again without it removes one).
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(i32).range(1..))]
+        max_concurrency: Option<i32>,
         #[command(flatten)]
         db: DbArgs,
     },
@@ -62,6 +66,7 @@ pub async fn run(cmd: Command) -> Result<()> {
             name,
             url,
             disabled,
+            max_concurrency,
             db,
         } => {
             check_name(&name)?;
@@ -72,11 +77,15 @@ pub async fn run(cmd: Command) -> Result<()> {
                     .bind(&name)
                     .bind(&url)
                     .bind(!disabled)
+                    .bind(max_concurrency)
                     .fetch_one(&pool)
                     .await?;
             let verb = if inserted { "registered" } else { "updated" };
             let state = if enabled { "enabled" } else { "disabled" };
-            println!("{verb} agent {name} -> {url} ({state})");
+            let limit = max_concurrency
+                .map(|n| format!(", at most {n} calls at once"))
+                .unwrap_or_default();
+            println!("{verb} agent {name} -> {url} ({state}{limit})");
             Ok(())
         }
         Command::List { db } => {

@@ -19,6 +19,8 @@ sql_files! {
     AGENT_BREAKER_PROBE => "agent_breaker_probe.sql",
     AGENT_DELETE => "agent_delete.sql",
     AGENT_LIST => "agent_list.sql",
+    AGENT_PERMIT_ACQUIRE => "agent_permit_acquire.sql",
+    AGENT_PERMIT_RELEASE => "agent_permit_release.sql",
     AGENT_SET_ENABLED => "agent_set_enabled.sql",
     AGENT_UPSERT => "agent_upsert.sql",
     API_ROLE_PASSWORD => "api_role_password.sql",

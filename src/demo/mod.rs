@@ -332,6 +332,7 @@ async fn drive(
             .bind(agent.name())
             .bind(format!("http://{sim_addr}/{}", agent.name()))
             .bind(true)
+            .bind(None::<i32>)
             .execute(pool)
             .await?;
     }

@@ -44,7 +44,7 @@ pub use finish::{Applied, Batch, complete, fail, requeue};
 pub use insert::{NewTask, insert};
 pub use lifecycle::{Fate, cancel, cancel_dependents, retry};
 pub use reclaim::reclaim_expired;
-pub use settle::{AttemptEnd, Outcome, Rules, hold, settle};
+pub use settle::{AgentHold, AttemptEnd, Outcome, Rules, hold, settle};
 pub use task::{
     Approval, ApprovalState, AttemptView, ClaimFilter, ClaimOrder, ClaimedTask, Lease, Status,
     TASK_TYPES, TaskTypeName,

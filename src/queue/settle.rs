@@ -15,9 +15,33 @@ use crate::codes::Code;
 use crate::schedule::TimeRules;
 use crate::schedule::retry::{Decision, RetryPolicy, max_retries_message};
 
-/// How the error_message of a task deferred by an open breaker starts, after its code: the
-/// breaker's close releases exactly these (`sql/agent_breaker_close.sql` matches it).
-pub const UNHEALTHY: &str = "agent unhealthy: ";
+/// Why an agent was not called for a task that is fine: it waits, without using a retry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AgentHold {
+    /// The agent's circuit breaker is open (it kept failing).
+    Unhealthy,
+    /// The agent is at its `max_concurrency` across the fleet.
+    Busy,
+}
+
+impl AgentHold {
+    /// `task.deferred`'s reason.
+    pub const fn reason(self) -> &'static str {
+        match self {
+            AgentHold::Unhealthy => "agent_unhealthy",
+            AgentHold::Busy => "agent_busy",
+        }
+    }
+
+    /// How the task's error_message starts after its code. A breaker's close releases exactly
+    /// the tasks whose message starts `TASK_004: agent unhealthy:` (`sql/agent_breaker_close.sql`).
+    pub const fn prefix(self) -> &'static str {
+        match self {
+            AgentHold::Unhealthy => "agent unhealthy: ",
+            AgentHold::Busy => "agent busy: ",
+        }
+    }
+}
 
 /// What an agent call came to (`agents` classifies HTTP answers into it).
 #[derive(Debug, Clone, PartialEq)]
@@ -36,9 +60,13 @@ pub enum Outcome {
     Permanent { class: String, error: String },
     /// TASK_004: the agent is not registered or is disabled; no retry is consumed.
     Unavailable { error: String },
-    /// TASK_004: the agent's circuit breaker is open (it kept failing); not called, deferred
-    /// until its next probe, no retry consumed.
-    Unhealthy { error: String, until: DateTime<Utc> },
+    /// TASK_004: not called now (its breaker is open, or it is at its concurrency limit);
+    /// deferred until `until`, no retry consumed.
+    Held {
+        hold: AgentHold,
+        error: String,
+        until: DateTime<Utc>,
+    },
 }
 
 /// How an attempt ended.
@@ -121,13 +149,17 @@ pub fn settle(
             action: Action::Deferred,
             details: json!({"reason": "agent_unavailable", "agent": task.timing.assigned_agent}),
         }),
-        AttemptEnd::Agent(Outcome::Unhealthy { error, until }) => Transition::Requeue(Requeue {
+        AttemptEnd::Agent(Outcome::Held { hold, error, until }) => Transition::Requeue(Requeue {
             lease,
             increment: 0,
             next_run_at: (*until).max(now),
-            error: Some(format!("{}: {UNHEALTHY}{error}", Code::AgentUnavailable)),
+            error: Some(format!(
+                "{}: {}{error}",
+                Code::AgentUnavailable,
+                hold.prefix()
+            )),
             action: Action::Deferred,
-            details: json!({"reason": "agent_unhealthy", "agent": task.timing.assigned_agent}),
+            details: json!({"reason": hold.reason(), "agent": task.timing.assigned_agent}),
         }),
         AttemptEnd::LeaseExpired { worker } => transient(
             task,

@@ -13,8 +13,15 @@ use super::background::SharedRegistrySync;
 use super::breaker::{Breakers, Gate};
 use super::finisher::Finisher;
 use super::inflight::{Abandon, Attempt, Inflight};
+use super::permits::Permits;
 use crate::agents::Executor;
 use crate::queue::{AttemptEnd, ClaimedTask, Outcome};
+
+/// What stands between a task and its agent's call.
+pub struct AgentGuards {
+    pub breakers: Breakers,
+    pub permits: Permits,
+}
 
 /// What every attempt shares.
 pub struct AttemptCtx<E> {
@@ -22,8 +29,8 @@ pub struct AttemptCtx<E> {
     pub finisher: Finisher,
     pub inflight: Inflight,
     pub registry_sync: SharedRegistrySync,
-    /// The agents' circuit breakers (for executors with a registry).
-    pub breakers: Breakers,
+    /// The agents' circuit breakers and concurrency permits (for executors with a registry).
+    pub guards: AgentGuards,
     /// Signalled whenever an attempt gives its slot back.
     pub slot_freed: Notify,
     /// Moving average of attempt durations in microseconds (sizes the local queue).
@@ -36,14 +43,14 @@ impl<E: Executor> AttemptCtx<E> {
         finisher: Finisher,
         inflight: Inflight,
         registry_sync: SharedRegistrySync,
-        breakers: Breakers,
+        guards: AgentGuards,
     ) -> Self {
         Self {
             executor,
             finisher,
             inflight,
             registry_sync,
-            breakers,
+            guards,
             slot_freed: Notify::new(),
             // Until measured, assume attempts take 10 ms.
             avg_attempt_us: AtomicU64::new(10_000),
@@ -98,21 +105,29 @@ impl<E: Executor> AttemptCtx<E> {
         self.forget(&attempt);
     }
 
-    /// Runs the executor behind the agent's circuit breaker: an open one defers the task, a
-    /// due probe sends it as the probe, and the outcome may open or close the breaker for the
-    /// fleet (this worker reloads its registry at once; the others on NOTIFY).
+    /// Runs the executor behind the agent's guards. The circuit breaker: an open one defers
+    /// the task, a due probe sends it as the probe, and the outcome may open or close the
+    /// breaker for the fleet (this worker reloads its registry at once; the others on NOTIFY).
+    /// The concurrency limit: a limited agent's call holds one of its permits.
     async fn execute(&self, task: &ClaimedTask) -> Outcome {
         let Some(registry) = self.executor.registry() else {
             return self.call(task).await;
         };
         let agent = task.assigned_agent.as_str();
-        let probe = match self.breakers.gate(registry, agent, Utc::now()).await {
+        let probe = match self.guards.breakers.gate(registry, agent, Utc::now()).await {
             Gate::Defer(outcome) => return outcome,
             Gate::Probe => true,
             Gate::Call => false,
         };
+        let permit = match self.guards.permits.acquire(registry, task).await {
+            Ok(permit) => permit,
+            Err(deferred) => return deferred,
+        };
         let outcome = self.call(task).await;
-        if self.breakers.after(agent, &outcome, probe).await {
+        if let Some(permit) = permit {
+            permit.release().await;
+        }
+        if self.guards.breakers.after(agent, &outcome, probe).await {
             let _ = self.registry_sync.reload(registry).await;
         }
         outcome

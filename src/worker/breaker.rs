@@ -16,7 +16,7 @@ use sqlx::PgPool;
 use crate::agents::Registry;
 use crate::agents::registry::Breaker;
 use crate::db::sql;
-use crate::queue::Outcome;
+use crate::queue::{AgentHold, Outcome};
 
 /// When breakers open and how long they stay open.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,7 +109,8 @@ impl Breakers {
         } else {
             now + cooldown
         };
-        Gate::Defer(Outcome::Unhealthy {
+        Gate::Defer(Outcome::Held {
+            hold: AgentHold::Unhealthy,
             error: format!(
                 "{agent} failed repeatedly; its breaker is open (next probe at {probe_at})"
             ),

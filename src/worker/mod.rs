@@ -19,6 +19,7 @@ pub mod health;
 pub mod inflight;
 mod local_queue;
 pub mod pass;
+mod permits;
 pub mod record;
 mod sweep_schedule;
 pub mod sweeps;
@@ -41,12 +42,14 @@ use tokio_util::sync::CancellationToken;
 
 use crate::agents::Executor;
 use crate::queue::{AGENTS_CHANNEL, AttemptEnd, CANCEL_CHANNEL, READY_CHANNEL};
+use attempt::AgentGuards;
 use attempt::AttemptCtx;
 use background::{RegistrySync, SharedRegistrySync};
 use breaker::Breakers;
 use claiming::Claiming;
 use inflight::{Abandon, Inflight};
 use local_queue::LocalQueue;
+use permits::Permits;
 
 /// Runs a worker until `shutdown` resolves, then drains. `ready` flips to true once the worker
 /// is connected and listening (what `/healthz` reports).
@@ -87,13 +90,16 @@ pub async fn run<E: Executor>(
     let mut wakes: BinaryHeap<Reverse<Instant>> = BinaryHeap::new();
     let mut poll = tokio::time::interval(cfg.poll_interval);
     poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let breakers = Breakers::new(pool.clone(), cfg.breaker, cfg.id.clone());
+    let guards = AgentGuards {
+        breakers: Breakers::new(pool.clone(), cfg.breaker, cfg.id.clone()),
+        permits: Permits::new(pool.clone(), cfg.id.clone(), cfg.task_timeout),
+    };
     let ctx = Arc::new(AttemptCtx::new(
         executor,
         finisher,
         inflight.clone(),
         registry_sync,
-        breakers,
+        guards,
     ));
     let mut claiming = Claiming::default();
     // Whether the last claim got all it asked for: then more work is probably waiting, and a

@@ -76,7 +76,7 @@ pub fn record_metrics(
         AttemptEnd::Agent(Outcome::Transient { class, .. }) => ("transient", class.as_str()),
         AttemptEnd::Agent(Outcome::Permanent { class, .. }) => ("permanent", class.as_str()),
         AttemptEnd::Agent(Outcome::Unavailable { .. }) => ("unavailable", "agent"),
-        AttemptEnd::Agent(Outcome::Unhealthy { .. }) => ("unhealthy", "breaker"),
+        AttemptEnd::Agent(Outcome::Held { hold, .. }) => ("held", hold.reason()),
         AttemptEnd::Drained | AttemptEnd::HeldTooLong => ("released", ""),
         // Not attempts this worker ran.
         AttemptEnd::LeaseExpired { .. } | AttemptEnd::OutOfHours => return,
@@ -123,7 +123,7 @@ fn log_attempt(task: &ClaimedTask, end: &AttemptEnd, transition: &Transition, to
     let outcome = match end {
         // TASK_004: the agent was not called (the task waits for it, `task.deferred`); released,
         // reclaimed or held out of hours: no execution to report either.
-        AttemptEnd::Agent(Outcome::Unavailable { .. } | Outcome::Unhealthy { .. }) => return,
+        AttemptEnd::Agent(Outcome::Unavailable { .. } | Outcome::Held { .. }) => return,
         AttemptEnd::Agent(outcome) => outcome,
         _ => return,
     };
@@ -144,7 +144,7 @@ fn log_attempt(task: &ClaimedTask, end: &AttemptEnd, transition: &Transition, to
             return;
         }
         Outcome::Transient { class, .. } | Outcome::Permanent { class, .. } => class.as_str(),
-        Outcome::Unavailable { .. } | Outcome::Unhealthy { .. } => return,
+        Outcome::Unavailable { .. } | Outcome::Held { .. } => return,
     };
     let error = error.unwrap_or_default();
     let code = match error.split_once(':') {

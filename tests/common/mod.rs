@@ -79,10 +79,16 @@ impl TestDb {
     }
 
     pub async fn register_agent(&self, name: &str, url: &str) {
+        self.register_limited_agent(name, url, None).await;
+    }
+
+    /// [`Self::register_agent`] with a fleet-wide concurrency limit.
+    pub async fn register_limited_agent(&self, name: &str, url: &str, max: Option<i32>) {
         sqlx::query(taskfleet::db::sql::AGENT_UPSERT)
             .bind(name)
             .bind(url)
             .bind(true)
+            .bind(max)
             .execute(&self.pool)
             .await
             .unwrap();
