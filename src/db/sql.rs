@@ -17,6 +17,7 @@ sql_files! {
     AGENT_DELETE => "agent_delete.sql",
     AGENT_LIST => "agent_list.sql",
     AGENT_SET_ENABLED => "agent_set_enabled.sql",
+    AGENT_STATS => "agent_stats.sql",
     AGENT_UPSERT => "agent_upsert.sql",
     API_ROLE_PASSWORD => "api_role_password.sql",
     ALERT_EVALUATE => "alert_evaluate.sql",
