@@ -134,7 +134,10 @@ async fn registry_and_workspace_commands_write_what_they_say(pool: PgPool) {
     assert!(status.success());
     assert!(stdout.starts_with("updated"), "{stdout}");
     let (_, list, _) = run_cli(&["agents", "list"], &env);
-    assert_eq!(list, "email-agent\thttp://127.0.0.1:9001/email\tenabled\n");
+    assert_eq!(
+        list,
+        "email-agent\thttp://127.0.0.1:9001/email\tenabled\tclosed\n"
+    );
 }
 
 /// A secret long enough to be accepted (at least 32 bytes).

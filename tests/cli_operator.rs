@@ -191,12 +191,12 @@ async fn workspaces_list_and_agents_enable_disable_remove(pool: PgPool) {
     );
     assert_eq!(
         ok(&["agents", "list"], &env),
-        "email-agent\thttp://127.0.0.1:9/email\tdisabled\n"
+        "email-agent\thttp://127.0.0.1:9/email\tdisabled\tclosed\n"
     );
     ok(&["agents", "enable", "email-agent"], &env);
     assert_eq!(
         ok(&["agents", "list"], &env),
-        "email-agent\thttp://127.0.0.1:9/email\tenabled\n"
+        "email-agent\thttp://127.0.0.1:9/email\tenabled\tclosed\n"
     );
     let e = refused(&["agents", "disable", "email-agnet"], &env);
     assert!(

@@ -18,7 +18,7 @@ use utoipa::openapi::{RefOr, Required};
 use utoipa::{Modify, OpenApi};
 
 use super::routes::{
-    approvals, audit, decompose, execute, health, lifecycle, metrics, status, strategies,
+    agents, approvals, audit, decompose, execute, health, lifecycle, metrics, status, strategies,
     strategy_list, tasks, templates,
 };
 use super::ui;
@@ -43,6 +43,7 @@ use super::ui;
         approvals::approve,
         approvals::reject,
         approvals::list,
+        agents::list,
         templates::create,
         templates::list,
         templates::delete,
@@ -56,6 +57,7 @@ use super::ui;
         (name = "tasks", description = "Create, decompose into, run, inspect, cancel and retry tasks."),
         (name = "strategies", description = "Marketing strategies, decomposed into task DAGs."),
         (name = "approvals", description = "Human approval gates: results awaiting a decision, approve and reject."),
+        (name = "agents", description = "The agent registry: each agent's circuit breaker, and figures from the caller's own tasks; never a URL."),
         (name = "templates", description = "Recurring task templates: a task body created on a cron schedule in a time zone."),
         (name = "metrics", description = "A workspace's orchestrator metrics and alerts."),
         (name = "health", description = "Liveness, readiness and Prometheus metrics; no token."),

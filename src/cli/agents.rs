@@ -1,7 +1,10 @@
 //! `taskfleet agents register|list|enable|disable|remove`: the registry workers route tasks by.
 //! Every change notifies the workers (NOTIFY taskfleet_agents), so it applies at once.
 
+use std::collections::HashMap;
+
 use anyhow::{Result, bail};
+use sqlx::types::Json;
 
 use crate::agents::registry::AgentEndpoint;
 use crate::config::DbArgs;
@@ -28,7 +31,8 @@ pub enum Command {
         #[command(flatten)]
         db: DbArgs,
     },
-    /// List registered agents: name, URL, enabled or disabled (tab-separated).
+    /// List registered agents: name, URL, enabled or disabled, breaker state (closed, open or
+    /// half_open), tab-separated.
     #[command(after_help = "Example:\n  taskfleet agents list")]
     List {
         #[command(flatten)]
@@ -93,9 +97,20 @@ pub async fn run(cmd: Command) -> Result<()> {
             let agents: Vec<AgentEndpoint> = crate::db::query_as(sql::AGENT_LIST)
                 .fetch_all(&pool)
                 .await?;
+            // The breakers come from the API's statement (which shows no URL); an agent
+            // registered between the two reads shows `-`.
+            let breakers: HashMap<String, String> =
+                crate::db::query_as::<BreakerRow>(sql::AGENT_STATS)
+                    .bind(0.0_f64)
+                    .fetch_all(&pool)
+                    .await?
+                    .into_iter()
+                    .map(|b| (b.name, b.breaker.0.state))
+                    .collect();
             for a in agents {
                 let state = if a.enabled { "enabled" } else { "disabled" };
-                println!("{}\t{}\t{state}", a.name, a.url);
+                let breaker = breakers.get(&a.name).map_or("-", String::as_str);
+                println!("{}\t{}\t{state}\t{breaker}", a.name, a.url);
             }
             Ok(())
         }
@@ -116,6 +131,18 @@ pub async fn run(cmd: Command) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// The columns of `sql/agent_stats.sql` the list shows.
+#[derive(sqlx::FromRow)]
+struct BreakerRow {
+    name: String,
+    breaker: Json<BreakerState>,
+}
+
+#[derive(serde::Deserialize)]
+struct BreakerState {
+    state: String,
 }
 
 async fn set_enabled(name: &str, enabled: bool, db: DbArgs) -> Result<()> {

@@ -22,6 +22,7 @@ sql_files! {
     AGENT_PERMIT_ACQUIRE => "agent_permit_acquire.sql",
     AGENT_PERMIT_RELEASE => "agent_permit_release.sql",
     AGENT_SET_ENABLED => "agent_set_enabled.sql",
+    AGENT_STATS => "agent_stats.sql",
     AGENT_UPSERT => "agent_upsert.sql",
     API_ROLE_PASSWORD => "api_role_password.sql",
     ALERT_EVALUATE => "alert_evaluate.sql",

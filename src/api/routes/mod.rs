@@ -2,6 +2,7 @@
 //! `#[utoipa::path]`; `api::openapi` lists them, so a new route is one line here and one there
 //! (tests/openapi.rs fails when a route of this file is missing from the document).
 
+pub(crate) mod agents;
 pub(crate) mod approvals;
 pub(crate) mod audit;
 pub(crate) mod decompose;
@@ -43,6 +44,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/tasks/{id}/approve", post(approvals::approve))
         .route("/api/tasks/{id}/reject", post(approvals::reject))
         .route("/api/approvals", get(approvals::list))
+        .route("/api/agents", get(agents::list))
         .route(
             "/api/templates",
             post(templates::create).get(templates::list),
