@@ -6,6 +6,9 @@
 ALTER TABLE agents
   ADD COLUMN max_concurrency integer CHECK (max_concurrency > 0);
 
+-- The API lists it (GET /api/agents); migration 0019 grants that role agents' columns one by one.
+GRANT SELECT (max_concurrency) ON agents TO taskfleet_api;
+
 CREATE TABLE agent_permits (
   agent       text NOT NULL REFERENCES agents(name) ON DELETE CASCADE,
   slot        integer NOT NULL,

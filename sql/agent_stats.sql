@@ -23,7 +23,8 @@
 -- An audit row's agent: task.executed names it (details.assigned_agent); a failure row does not,
 -- so the task's assigned_agent, by primary key (and only for failure rows). A row whose task was
 -- deleted since (retention) and names no agent counts for none.
--- breaker is {state, since, reason} (migration 0018), as the API shows it.
+-- breaker is {state, since, reason} (migration 0018), as the API shows it; max_concurrency the
+-- fleet-wide limit (migration 0020; NULL = none).
 -- Read-only, no locks. audit_logs_created_brin narrows the scan to the window; every audit row of
 -- the window is read (then filtered by workspace under RLS), so the cost grows with the fleet's
 -- attempts per window, not the caller's.
@@ -72,6 +73,7 @@ SELECT g.name,
        jsonb_build_object('state', g.breaker_state, 'since', g.breaker_since,
                           'reason', g.breaker_reason) AS breaker,
        coalesce(f.n, 0) AS in_flight,
+       g.max_concurrency,
        CASE WHEN p.attempts > 0 THEN p.succeeded::float8 / p.attempts END AS success_rate,
        round(p.p50_ms)::bigint AS p50_ms,
        round(p.p95_ms)::bigint AS p95_ms,

@@ -136,7 +136,7 @@ async fn registry_and_workspace_commands_write_what_they_say(pool: PgPool) {
     let (_, list, _) = run_cli(&["agents", "list"], &env);
     assert_eq!(
         list,
-        "email-agent\thttp://127.0.0.1:9001/email\tenabled\tclosed\n"
+        "email-agent\thttp://127.0.0.1:9001/email\tenabled\tclosed\t0\t-\t-\t-\t-\t-\n"
     );
 }
 

@@ -191,12 +191,12 @@ async fn workspaces_list_and_agents_enable_disable_remove(pool: PgPool) {
     );
     assert_eq!(
         ok(&["agents", "list"], &env),
-        "email-agent\thttp://127.0.0.1:9/email\tdisabled\tclosed\n"
+        "email-agent\thttp://127.0.0.1:9/email\tdisabled\tclosed\t0\t-\t-\t-\t-\t-\n"
     );
     ok(&["agents", "enable", "email-agent"], &env);
     assert_eq!(
         ok(&["agents", "list"], &env),
-        "email-agent\thttp://127.0.0.1:9/email\tenabled\tclosed\n"
+        "email-agent\thttp://127.0.0.1:9/email\tenabled\tclosed\t0\t-\t-\t-\t-\t-\n"
     );
     let e = refused(&["agents", "disable", "email-agnet"], &env);
     assert!(

@@ -4,9 +4,9 @@
 use std::collections::HashMap;
 
 use anyhow::{Result, bail};
-use sqlx::types::Json;
 
 use crate::agents::registry::AgentEndpoint;
+use crate::api::routes::agents::{Agent, BreakerState};
 use crate::config::DbArgs;
 use crate::db::{self, sql};
 
@@ -31,8 +31,9 @@ pub enum Command {
         #[command(flatten)]
         db: DbArgs,
     },
-    /// List registered agents: name, URL, enabled or disabled, breaker state (closed, open or
-    /// half_open), tab-separated.
+    /// List registered agents, tab-separated: name, URL, enabled or disabled, breaker state
+    /// (closed, open or half_open), calls in flight, max concurrency, and over the last 15
+    /// minutes (every workspace) success rate, p50 and p95 ms and the last error; `-` for none.
     #[command(after_help = "Example:\n  taskfleet agents list")]
     List {
         #[command(flatten)]
@@ -97,20 +98,23 @@ pub async fn run(cmd: Command) -> Result<()> {
             let agents: Vec<AgentEndpoint> = crate::db::query_as(sql::AGENT_LIST)
                 .fetch_all(&pool)
                 .await?;
-            // The breakers come from the API's statement (which shows no URL); an agent
-            // registered between the two reads shows `-`.
-            let breakers: HashMap<String, String> =
-                crate::db::query_as::<BreakerRow>(sql::AGENT_STATS)
-                    .bind(0.0_f64)
-                    .fetch_all(&pool)
-                    .await?
-                    .into_iter()
-                    .map(|b| (b.name, b.breaker.0.state))
-                    .collect();
+            // The figures are GET /api/agents's statement, run as the owner: every workspace's
+            // tasks count. An agent registered between the two reads shows `-` throughout.
+            let stats: HashMap<String, Agent> = crate::db::query_as::<Agent>(sql::AGENT_STATS)
+                .bind(STATS_WINDOW_SECS)
+                .fetch_all(&pool)
+                .await?
+                .into_iter()
+                .map(|a| (a.name.clone(), a))
+                .collect();
             for a in agents {
                 let state = if a.enabled { "enabled" } else { "disabled" };
-                let breaker = breakers.get(&a.name).map_or("-", String::as_str);
-                println!("{}\t{}\t{state}\t{breaker}", a.name, a.url);
+                println!(
+                    "{}\t{}\t{state}\t{}",
+                    a.name,
+                    a.url,
+                    figures(stats.get(&a.name))
+                );
             }
             Ok(())
         }
@@ -133,16 +137,34 @@ pub async fn run(cmd: Command) -> Result<()> {
     }
 }
 
-/// The columns of `sql/agent_stats.sql` the list shows.
-#[derive(sqlx::FromRow)]
-struct BreakerRow {
-    name: String,
-    breaker: Json<BreakerState>,
+/// The window of the list's figures, as GET /api/agents's: 15 minutes.
+const STATS_WINDOW_SECS: f64 = 15.0 * 60.0;
+
+/// The list's columns after name, URL and state: breaker, in flight, max concurrency, success
+/// rate, p50 and p95 (ms) and the last error, tab-separated; `-` for none.
+fn figures(stats: Option<&Agent>) -> String {
+    let Some(a) = stats else {
+        return ["-"; 7].join("\t");
+    };
+    let or_dash = |v: Option<String>| v.unwrap_or_else(|| "-".into());
+    [
+        breaker_name(a.breaker.0.state).to_owned(),
+        a.in_flight.to_string(),
+        or_dash(a.max_concurrency.map(|n| n.to_string())),
+        or_dash(a.success_rate.map(|r| format!("{r:.2}"))),
+        or_dash(a.p50_ms.map(|ms| ms.to_string())),
+        or_dash(a.p95_ms.map(|ms| ms.to_string())),
+        or_dash(a.last_error.as_deref().map(super::tasks::one_line)),
+    ]
+    .join("\t")
 }
 
-#[derive(serde::Deserialize)]
-struct BreakerState {
-    state: String,
+fn breaker_name(state: BreakerState) -> &'static str {
+    match state {
+        BreakerState::Closed => "closed",
+        BreakerState::Open => "open",
+        BreakerState::HalfOpen => "half_open",
+    }
 }
 
 async fn set_enabled(name: &str, enabled: bool, db: DbArgs) -> Result<()> {

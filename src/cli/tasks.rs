@@ -240,6 +240,6 @@ fn refused(e: queue::Error) -> anyhow::Error {
 }
 
 /// Free text on one line, so a tab-separated row stays one row.
-fn one_line(text: &str) -> String {
+pub(super) fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
