@@ -24,7 +24,7 @@
 -- so the task's assigned_agent, by primary key (and only for failure rows). A row whose task was
 -- deleted since (retention) and names no agent counts for none.
 -- breaker is {state, since, reason} (migration 0018), as the API shows it; max_concurrency the
--- fleet-wide limit (migration 0020; NULL = none).
+-- rate_per_sec the fleet-wide limits (migration 0020; NULL = none).
 -- Read-only, no locks. audit_logs_created_brin narrows the scan to the window; every audit row of
 -- the window is read (then filtered by workspace under RLS), so the cost grows with the fleet's
 -- attempts per window, not the caller's.
@@ -74,6 +74,7 @@ SELECT g.name,
                           'reason', g.breaker_reason) AS breaker,
        coalesce(f.n, 0) AS in_flight,
        g.max_concurrency,
+       g.rate_per_sec,
        CASE WHEN p.attempts > 0 THEN p.succeeded::float8 / p.attempts END AS success_rate,
        round(p.p50_ms)::bigint AS p50_ms,
        round(p.p95_ms)::bigint AS p95_ms,

@@ -1,13 +1,16 @@
 -- agent_upsert.sql: register or update a downstream agent (taskfleet agents register), with its
--- fleet-wide concurrency limit (NULL = none): its permit rows are made to match (migration 0020).
+-- fleet-wide limits (NULL = none, migration 0020): its permit rows are made to match its
+-- concurrency limit; a new rate starts with a full bucket.
 -- Notifies workers so their registry cache picks the change up at once.
--- Params: $1 name text, $2 url text, $3 enabled bool, $4 max_concurrency int (NULL = no limit)
+-- Params: $1 name text, $2 url text, $3 enabled bool, $4 max_concurrency int (NULL = no limit),
+--         $5 rate_per_sec float8 (NULL = no limit)
 WITH up AS (
-  INSERT INTO agents (name, url, enabled, max_concurrency)
-  VALUES ($1, $2, $3, $4)
+  INSERT INTO agents (name, url, enabled, max_concurrency, rate_per_sec, bucket_tokens)
+  VALUES ($1, $2, $3, $4, $5, coalesce($5, 0))
   ON CONFLICT (name) DO UPDATE
     SET url = EXCLUDED.url, enabled = EXCLUDED.enabled,
-        max_concurrency = EXCLUDED.max_concurrency, updated_at = now()
+        max_concurrency = EXCLUDED.max_concurrency, rate_per_sec = EXCLUDED.rate_per_sec,
+        updated_at = now()
   RETURNING name, url, enabled, max_concurrency, (xmax = 0) AS inserted
 ), extra AS (
   DELETE FROM agent_permits p

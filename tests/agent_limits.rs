@@ -40,7 +40,7 @@ async fn three_workers_never_exceed_an_agents_max_concurrency(pool: PgPool) {
         Box::new(Reply::Ok(json!({"ok": true}))),
     ))
     .await;
-    db.register_limited_agent("campaign-manager", &agent.url, Some(3))
+    db.register_limited_agent("campaign-manager", &agent.url, Some(3), None)
         .await;
     let ws = db.workspace().await;
     let tasks: Vec<_> = (0..30).map(|_| new_task(ws, "campaign-manager")).collect();
@@ -83,10 +83,10 @@ async fn registering_again_resizes_or_removes_the_limit(pool: PgPool) {
         db.count("SELECT count(*) FROM agent_permits WHERE agent = 'email-agent'")
             .await
     };
-    db.register_limited_agent("email-agent", "http://127.0.0.1:9/x", Some(5))
+    db.register_limited_agent("email-agent", "http://127.0.0.1:9/x", Some(5), None)
         .await;
     assert_eq!(permits(&db).await, 5);
-    db.register_limited_agent("email-agent", "http://127.0.0.1:9/x", Some(2))
+    db.register_limited_agent("email-agent", "http://127.0.0.1:9/x", Some(2), None)
         .await;
     assert_eq!(permits(&db).await, 2);
     db.register_agent("email-agent", "http://127.0.0.1:9/x")
@@ -102,5 +102,80 @@ fn most_at_once_counts_overlaps_only() {
     assert_eq!(
         most_at_once(&[(ms(0), ms(10)), (ms(5), ms(20)), (ms(6), ms(7))]),
         3
+    );
+}
+
+#[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
+async fn two_workers_keep_to_an_agents_rate(pool: PgPool) {
+    let db = TestDb::new(pool);
+    let agent = TestAgent::always(Reply::Ok(json!({"ok": true}))).await;
+    // 10 a second, with a burst of 10 (the bucket starts full).
+    db.register_limited_agent("analytics-agent", &agent.url, None, Some(10.0))
+        .await;
+    let ws = db.workspace().await;
+    let tasks: Vec<_> = (0..30).map(|_| new_task(ws, "analytics-agent")).collect();
+    let ids = db.insert(&tasks).await;
+    let _a = WorkerProc::start(&db, &[("TASKFLEET_CONCURRENCY", "10")]).await;
+    let _b = WorkerProc::start(&db, &[("TASKFLEET_CONCURRENCY", "10")]).await;
+    for id in &ids {
+        db.wait_status(*id, "completed", MINUTE).await;
+    }
+    let mut starts: Vec<Instant> = agent.calls().iter().map(|c| c.at).collect();
+    starts.sort();
+    assert_eq!(starts.len(), ids.len());
+    // The k-th call (from 1) needs k tokens: at most 10 + 10 per second since the first.
+    for (k, at) in starts.iter().enumerate() {
+        let allowed = 10.0 + 10.0 * (*at - starts[0]).as_secs_f64() + 1.0;
+        assert!(
+            (k + 1) as f64 <= allowed,
+            "call {} came {:?} after the first: over 10 a second",
+            k + 1,
+            *at - starts[0]
+        );
+    }
+    let retries: i64 = sqlx::query_scalar("SELECT sum(retry_count) FROM autonomous_tasks")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(retries, 0, "waiting for a token uses no retry");
+    db.assert_queue_consistent().await;
+}
+
+#[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
+async fn a_429_with_retry_after_pauses_the_agent_for_every_task(pool: PgPool) {
+    let db = TestDb::new(pool);
+    // The first call anyone makes gets 429 Retry-After: 2; every later call 200.
+    let limited = TestAgent::start({
+        let first = std::sync::atomic::AtomicBool::new(true);
+        move |_, _| {
+            if first.swap(false, std::sync::atomic::Ordering::SeqCst) {
+                Reply::RetryAfter("2")
+            } else {
+                Reply::Ok(json!({"ok": true}))
+            }
+        }
+    })
+    .await;
+    db.register_limited_agent("email-agent", &limited.url, None, Some(50.0))
+        .await;
+    let ws = db.workspace().await;
+    let tasks: Vec<_> = (0..5).map(|_| new_task(ws, "email-agent")).collect();
+    let ids = db.insert(&tasks).await;
+    // One slot: each call starts after the one before has ended.
+    let _w = WorkerProc::start(&db, &[("TASKFLEET_CONCURRENCY", "1")]).await;
+    for id in &ids {
+        db.wait_status(*id, "completed", MINUTE).await;
+    }
+    let mut calls = limited.calls();
+    calls.sort_by_key(|c| c.at);
+    let refused = &calls[0];
+    let ended = limited
+        .ended_at(refused.task_id)
+        .expect("the 429 was answered");
+    let next = calls[1].at;
+    assert!(
+        next >= ended + Duration::from_millis(1800),
+        "the next call came {:?} after the 429, not after its Retry-After of 2 s",
+        next - ended
     );
 }

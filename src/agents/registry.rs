@@ -7,7 +7,7 @@ use std::sync::RwLock;
 use chrono::{DateTime, Utc};
 
 /// One row of the `agents` table.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct AgentEndpoint {
     pub name: String,
     pub url: String,
@@ -20,6 +20,8 @@ pub struct AgentEndpoint {
     pub breaker_probe_at: Option<DateTime<Utc>>,
     /// Calls at once across the fleet (None = no limit).
     pub max_concurrency: Option<i32>,
+    /// Calls a second across the fleet (None = no limit).
+    pub rate_per_sec: Option<f64>,
 }
 
 /// An agent's circuit breaker as this worker last loaded it.
@@ -65,12 +67,12 @@ impl Registry {
         }
     }
 
-    /// Whether calls to `name` need one of its fleet-wide permits.
-    pub fn is_limited(&self, name: &str) -> bool {
+    /// The fleet-wide limits of `name`: (max concurrency, rate per second).
+    pub fn limits(&self, name: &str) -> (Option<i32>, Option<f64>) {
         let agents = self.agents.read().unwrap_or_else(|e| e.into_inner());
         agents
             .get(name)
-            .is_some_and(|a| a.max_concurrency.is_some())
+            .map_or((None, None), |a| (a.max_concurrency, a.rate_per_sec))
     }
 
     /// The URL to POST a task for `name` to.

@@ -87,6 +87,7 @@ async fn measure(args: &BenchArgs, url: &str, embedded: bool) -> Result<Value> {
             .bind(format!("http://{addr}/general-executor"))
             .bind(true)
             .bind(None::<i32>)
+            .bind(None::<f64>)
             .execute(&pool)
             .await?;
     }

@@ -28,6 +28,10 @@ pub enum Command {
         /// using a retry). Without it, no limit (registering again without it removes one).
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(i32).range(1..))]
         max_concurrency: Option<i32>,
+        /// At most R calls a second to it across every worker (a token bucket; a 429 with
+        /// Retry-After from the agent pauses it for the fleet). Without it, no limit.
+        #[arg(long, value_name = "R", value_parser = positive_rate)]
+        rate: Option<f64>,
         #[command(flatten)]
         db: DbArgs,
     },
@@ -72,6 +76,7 @@ pub async fn run(cmd: Command) -> Result<()> {
             url,
             disabled,
             max_concurrency,
+            rate,
             db,
         } => {
             check_name(&name)?;
@@ -83,13 +88,18 @@ pub async fn run(cmd: Command) -> Result<()> {
                     .bind(&url)
                     .bind(!disabled)
                     .bind(max_concurrency)
+                    .bind(rate)
                     .fetch_one(&pool)
                     .await?;
             let verb = if inserted { "registered" } else { "updated" };
             let state = if enabled { "enabled" } else { "disabled" };
-            let limit = max_concurrency
-                .map(|n| format!(", at most {n} calls at once"))
-                .unwrap_or_default();
+            let limit = [
+                max_concurrency.map(|n| format!(", at most {n} calls at once")),
+                rate.map(|r| format!(", at most {r} calls a second")),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<String>();
             println!("{verb} agent {name} -> {url} ({state}{limit})");
             Ok(())
         }
@@ -134,6 +144,16 @@ pub async fn run(cmd: Command) -> Result<()> {
             );
             Ok(())
         }
+    }
+}
+
+/// `--rate`: a number of calls a second, above 0.
+fn positive_rate(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(r) if r > 0.0 && r.is_finite() => Ok(r),
+        _ => Err(format!(
+            "{s:?} is not a rate above 0 (calls a second, e.g. 5 or 0.5)"
+        )),
     }
 }
 

@@ -333,6 +333,7 @@ async fn drive(
             .bind(format!("http://{sim_addr}/{}", agent.name()))
             .bind(true)
             .bind(None::<i32>)
+            .bind(None::<f64>)
             .execute(pool)
             .await?;
     }

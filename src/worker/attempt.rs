@@ -13,14 +13,14 @@ use super::background::SharedRegistrySync;
 use super::breaker::{Breakers, Gate};
 use super::finisher::Finisher;
 use super::inflight::{Abandon, Attempt, Inflight};
-use super::permits::Permits;
+use super::limits::Limits;
 use crate::agents::Executor;
 use crate::queue::{AttemptEnd, ClaimedTask, Outcome};
 
 /// What stands between a task and its agent's call.
 pub struct AgentGuards {
     pub breakers: Breakers,
-    pub permits: Permits,
+    pub limits: Limits,
 }
 
 /// What every attempt shares.
@@ -29,7 +29,7 @@ pub struct AttemptCtx<E> {
     pub finisher: Finisher,
     pub inflight: Inflight,
     pub registry_sync: SharedRegistrySync,
-    /// The agents' circuit breakers and concurrency permits (for executors with a registry).
+    /// The agents' circuit breakers and limits (for executors with a registry).
     pub guards: AgentGuards,
     /// Signalled whenever an attempt gives its slot back.
     pub slot_freed: Notify,
@@ -108,7 +108,8 @@ impl<E: Executor> AttemptCtx<E> {
     /// Runs the executor behind the agent's guards. The circuit breaker: an open one defers
     /// the task, a due probe sends it as the probe, and the outcome may open or close the
     /// breaker for the fleet (this worker reloads its registry at once; the others on NOTIFY).
-    /// The concurrency limit: a limited agent's call holds one of its permits.
+    /// The limits: a call to a limited agent takes a token of its rate and holds one of its
+    /// concurrency permits; a 429 with Retry-After empties its bucket for that long.
     async fn execute(&self, task: &ClaimedTask) -> Outcome {
         let Some(registry) = self.executor.registry() else {
             return self.call(task).await;
@@ -119,7 +120,7 @@ impl<E: Executor> AttemptCtx<E> {
             Gate::Probe => true,
             Gate::Call => false,
         };
-        let permit = match self.guards.permits.acquire(registry, task).await {
+        let permit = match self.guards.limits.acquire(registry, task).await {
             Ok(permit) => permit,
             Err(deferred) => return deferred,
         };
@@ -127,6 +128,7 @@ impl<E: Executor> AttemptCtx<E> {
         if let Some(permit) = permit {
             permit.release().await;
         }
+        self.guards.limits.after(registry, agent, &outcome).await;
         if self.guards.breakers.after(agent, &outcome, probe).await {
             let _ = self.registry_sync.reload(registry).await;
         }

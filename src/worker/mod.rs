@@ -17,9 +17,9 @@ pub mod config;
 pub mod finisher;
 pub mod health;
 pub mod inflight;
+mod limits;
 mod local_queue;
 pub mod pass;
-mod permits;
 pub mod record;
 mod sweep_schedule;
 pub mod sweeps;
@@ -48,8 +48,8 @@ use background::{RegistrySync, SharedRegistrySync};
 use breaker::Breakers;
 use claiming::Claiming;
 use inflight::{Abandon, Inflight};
+use limits::Limits;
 use local_queue::LocalQueue;
-use permits::Permits;
 
 /// Runs a worker until `shutdown` resolves, then drains. `ready` flips to true once the worker
 /// is connected and listening (what `/healthz` reports).
@@ -92,7 +92,7 @@ pub async fn run<E: Executor>(
     poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let guards = AgentGuards {
         breakers: Breakers::new(pool.clone(), cfg.breaker, cfg.id.clone()),
-        permits: Permits::new(pool.clone(), cfg.id.clone(), cfg.task_timeout),
+        limits: Limits::new(pool.clone(), cfg.id.clone(), cfg.task_timeout),
     };
     let ctx = Arc::new(AttemptCtx::new(
         executor,

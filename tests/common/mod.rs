@@ -79,16 +79,23 @@ impl TestDb {
     }
 
     pub async fn register_agent(&self, name: &str, url: &str) {
-        self.register_limited_agent(name, url, None).await;
+        self.register_limited_agent(name, url, None, None).await;
     }
 
-    /// [`Self::register_agent`] with a fleet-wide concurrency limit.
-    pub async fn register_limited_agent(&self, name: &str, url: &str, max: Option<i32>) {
+    /// [`Self::register_agent`] with fleet-wide limits: calls at once, calls a second.
+    pub async fn register_limited_agent(
+        &self,
+        name: &str,
+        url: &str,
+        max: Option<i32>,
+        rate: Option<f64>,
+    ) {
         sqlx::query(taskfleet::db::sql::AGENT_UPSERT)
             .bind(name)
             .bind(url)
             .bind(true)
             .bind(max)
+            .bind(rate)
             .execute(&self.pool)
             .await
             .unwrap();

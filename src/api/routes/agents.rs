@@ -55,9 +55,8 @@ pub struct Agent {
     /// At most this many calls to the agent at once across the fleet
     /// (`taskfleet agents register --max-concurrency N`); null: no limit.
     pub max_concurrency: Option<i32>,
-    /// The agent's rate limit in calls per second: not enforced yet; null.
-    #[sqlx(skip)]
-    #[schema(value_type = Option<f64>)]
+    /// At most this many calls a second to the agent across the fleet
+    /// (`taskfleet agents register --rate R`); null: no limit.
     pub rate_per_sec: Option<f64>,
     /// Of the caller's attempts with this agent that ended in the last 15 minutes, the share that
     /// succeeded (0..1); a failure is a retry scheduled or a task failed. Null with none.
@@ -90,7 +89,7 @@ pub struct AgentList {
 /// The agent registry: every agent with its breaker, and figures from the caller's own tasks.
 #[utoipa::path(get, path = "/api/agents", operation_id = "list_agents", tag = "agents",
     responses(
-        (status = 200, description = "Every registered agent, by name. `breaker` is fleet-wide; `in_flight`, `success_rate`, `p50_ms`, `p95_ms` and `last_error` count only the tasks of the token's workspaces. `max_concurrency` is the fleet-wide limit (null: none); `rate_per_sec`: not enforced yet, null. No URL is shown.", body = AgentList),
+        (status = 200, description = "Every registered agent, by name. `breaker` is fleet-wide; `in_flight`, `success_rate`, `p50_ms`, `p95_ms` and `last_error` count only the tasks of the token's workspaces. `max_concurrency` and `rate_per_sec` are the fleet-wide limits (null: none). No URL is shown.", body = AgentList),
         (status = 400, description = "TASK_010: invalid query (the route takes no parameter; any is refused, as is a NUL character).", body = ErrorEnvelope),
         (status = 401, description = "TASK_012: missing or invalid bearer token.", body = ErrorEnvelope),
         (status = 500, description = "TASK_000: internal error (the cause is in the API log).", body = ErrorEnvelope),
