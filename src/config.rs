@@ -61,6 +61,12 @@ pub struct ExecArgs {
     #[arg(long, env = "TASKFLEET_BREAKER_FAILURES", default_value_t = 5)]
     pub breaker_failures: u32,
 
+    /// The share of transient failures among an agent's last 20 calls (seen by one worker) that
+    /// opens its breaker.
+    #[arg(long, env = "TASKFLEET_BREAKER_FAILURE_RATE", default_value_t = 0.5,
+          value_parser = failure_rate)]
+    pub breaker_failure_rate: f64,
+
     /// An open breaker's first cool-down before its probe; it doubles with each opening in a row.
     #[arg(long, env = "TASKFLEET_BREAKER_COOLDOWN_SECS", default_value_t = 10,
           value_parser = clap::value_parser!(u64).range(1..))]
@@ -172,6 +178,7 @@ impl ExecArgs {
             claim_order: self.claim_order,
             breaker: BreakerPolicy {
                 failures: self.breaker_failures,
+                failure_rate: self.breaker_failure_rate,
                 cooldown: Duration::from_secs(self.breaker_cooldown_secs),
                 max_cooldown: Duration::from_secs(self.breaker_max_cooldown_secs),
             },
@@ -305,6 +312,16 @@ impl WorkerArgs {
         sweeps.approval_remind = Duration::from_secs(self.exec.approval_remind_secs);
         cfg.sweeps = Some(sweeps);
         Ok(cfg)
+    }
+}
+
+/// `TASKFLEET_BREAKER_FAILURE_RATE`: a share of calls, above 0 and at most 1.
+fn failure_rate(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(r) if r > 0.0 && r <= 1.0 => Ok(r),
+        _ => Err(format!(
+            "{s:?} is not a share of calls above 0 and at most 1 (e.g. 0.5)"
+        )),
     }
 }
 

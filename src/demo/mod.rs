@@ -509,6 +509,7 @@ fn exec_args(args: &DemoArgs, agent_secret: &str) -> ExecArgs {
         approval_remind_secs: 3600,
         claim_order: crate::queue::ClaimOrder::Fair,
         breaker_failures: 5,
+        breaker_failure_rate: 0.5,
         breaker_cooldown_secs: 10,
         breaker_max_cooldown_secs: 300,
         alerts: crate::config::AlertArgs::default(),

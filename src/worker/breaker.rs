@@ -1,12 +1,13 @@
 //! Per-agent circuit breakers, shared by the fleet through the `agents` table (migration 0018).
-//! Each worker counts its own consecutive transient failures per agent; at
-//! `TASKFLEET_BREAKER_FAILURES` it opens the agent's breaker for everyone (NOTIFY reloads every
-//! worker's registry). While a breaker is open, the agent's tasks are not sent: they are deferred
+//! Each worker watches its own calls per agent: at `TASKFLEET_BREAKER_FAILURES` transient
+//! failures in a row, or a share of failures over `TASKFLEET_BREAKER_FAILURE_RATE` among its last
+//! [`WINDOW`] calls, it opens the agent's breaker for everyone (NOTIFY reloads every worker's
+//! registry). While a breaker is open, the agent's tasks are not sent: they are deferred
 //! until the next probe (`task.deferred`, reason `agent_unhealthy`) and consume no retry. When
 //! the cool-down is over, one worker wins the probe and sends one task; success closes the
 //! breaker and releases the deferred tasks, failure reopens it with twice the cool-down.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -18,11 +19,17 @@ use crate::agents::registry::Breaker;
 use crate::db::sql;
 use crate::queue::{AgentHold, Outcome};
 
+/// How many of an agent's last calls (seen by one worker) the failure rate looks at; the rate
+/// counts only once that many were seen.
+pub const WINDOW: usize = 20;
+
 /// When breakers open and how long they stay open.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BreakerPolicy {
     /// Transient failures in a row (seen by one worker) that open a breaker; 0 turns breakers off.
     pub failures: u32,
+    /// The share of transient failures among the last [`WINDOW`] calls that opens a breaker.
+    pub failure_rate: f64,
     /// The first cool-down; it doubles with each opening in a row.
     pub cooldown: Duration,
     pub max_cooldown: Duration,
@@ -32,6 +39,7 @@ impl Default for BreakerPolicy {
     fn default() -> Self {
         Self {
             failures: 5,
+            failure_rate: 0.5,
             cooldown: Duration::from_secs(10),
             max_cooldown: Duration::from_secs(300),
         }
@@ -62,8 +70,39 @@ pub struct Breakers {
     pool: PgPool,
     policy: BreakerPolicy,
     worker_id: String,
-    /// Consecutive transient failures per agent, as this worker saw them.
-    failures: Mutex<HashMap<String, u32>>,
+    /// Each agent's recent calls, as this worker saw them.
+    recent: Mutex<HashMap<String, Recent>>,
+}
+
+/// One agent's recent calls: failures in a row, and the last [`WINDOW`] (true = failed).
+#[derive(Debug, Default)]
+struct Recent {
+    in_a_row: u32,
+    window: VecDeque<bool>,
+}
+
+impl Recent {
+    fn record(&mut self, failed: bool) {
+        self.in_a_row = if failed { self.in_a_row + 1 } else { 0 };
+        self.window.push_back(failed);
+        if self.window.len() > WINDOW {
+            self.window.pop_front();
+        }
+    }
+
+    /// Why these calls open the breaker, if they do.
+    fn trips(&self, policy: &BreakerPolicy) -> Option<String> {
+        let failed = self.window.iter().filter(|f| **f).count();
+        if self.in_a_row >= policy.failures {
+            Some(format!("{} failures in a row", self.in_a_row))
+        } else if self.window.len() >= WINDOW
+            && failed as f64 >= policy.failure_rate * WINDOW as f64
+        {
+            Some(format!("{failed} of the last {WINDOW} calls failed"))
+        } else {
+            None
+        }
+    }
 }
 
 impl Breakers {
@@ -72,7 +111,7 @@ impl Breakers {
             pool,
             policy,
             worker_id,
-            failures: Mutex::new(HashMap::new()),
+            recent: Mutex::new(HashMap::new()),
         }
     }
 
@@ -127,33 +166,39 @@ impl Breakers {
         match outcome {
             // Rate limiting says the agent is up; only other transient failures count.
             Outcome::Transient { class, error, .. } if class != "http_429" => {
-                let failed = {
-                    let mut counts = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-                    let n = counts.entry(agent.to_owned()).or_default();
-                    *n += 1;
-                    *n
+                let trips = {
+                    let mut recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
+                    let r = recent.entry(agent.to_owned()).or_default();
+                    r.record(true);
+                    r.trips(&self.policy)
                 };
-                if probe || failed >= self.policy.failures {
-                    let reason = if probe {
-                        format!("the probe failed: {error}")
-                    } else {
-                        format!("{failed} failures in a row; the last: {error}")
-                    };
-                    self.reset(agent);
-                    return self.open(agent, &reason).await;
-                }
-                false
+                let reason = match (probe, trips) {
+                    (true, _) => format!("the probe failed: {error}"),
+                    (false, Some(why)) => format!("{why}; the last: {error}"),
+                    (false, None) => return false,
+                };
+                self.reset(agent);
+                self.open(agent, &reason).await
             }
             Outcome::Success(_) | Outcome::Permanent { .. } => {
-                self.reset(agent);
-                probe && self.close(agent).await
+                if probe {
+                    self.reset(agent);
+                    return self.close(agent).await;
+                }
+                self.recent
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .entry(agent.to_owned())
+                    .or_default()
+                    .record(false);
+                false
             }
             _ => false,
         }
     }
 
     fn reset(&self, agent: &str) {
-        self.failures
+        self.recent
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .remove(agent);
@@ -208,9 +253,39 @@ mod tests {
     use super::*;
 
     #[test]
+    fn failures_in_a_row_or_a_failure_rate_open_the_breaker() {
+        let p = BreakerPolicy::default();
+        let mut r = Recent::default();
+        for _ in 0..4 {
+            r.record(true);
+        }
+        assert_eq!(r.trips(&p), None);
+        r.record(true);
+        assert_eq!(r.trips(&p).as_deref(), Some("5 failures in a row"));
+        // Alternating: never 5 in a row, but half of the last 20 once 20 are seen.
+        let mut r = Recent::default();
+        for i in 0..19 {
+            r.record(i % 2 == 0);
+            assert_eq!(r.trips(&p), None, "after {} calls", i + 1);
+        }
+        r.record(true);
+        assert_eq!(
+            r.trips(&p).as_deref(),
+            Some("11 of the last 20 calls failed")
+        );
+        // Mostly fine: 4 of 20 failed.
+        let mut r = Recent::default();
+        for i in 0..40 {
+            r.record(i % 5 == 0);
+        }
+        assert_eq!(r.trips(&p), None);
+    }
+
+    #[test]
     fn the_cool_down_doubles_with_each_opening_and_is_capped() {
         let p = BreakerPolicy {
             failures: 5,
+            failure_rate: 0.5,
             cooldown: Duration::from_secs(10),
             max_cooldown: Duration::from_secs(60),
         };
