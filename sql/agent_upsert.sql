@@ -6,7 +6,7 @@
 --         $5 rate_per_sec float8 (NULL = no limit)
 WITH up AS (
   INSERT INTO agents (name, url, enabled, max_concurrency, rate_per_sec, bucket_tokens)
-  VALUES ($1, $2, $3, $4, $5, coalesce($5, 0))
+  VALUES ($1, $2, $3, $4::int, $5::float8, coalesce($5::float8, 0))
   ON CONFLICT (name) DO UPDATE
     SET url = EXCLUDED.url, enabled = EXCLUDED.enabled,
         max_concurrency = EXCLUDED.max_concurrency, rate_per_sec = EXCLUDED.rate_per_sec,

@@ -29,9 +29,11 @@ pub struct AgentEndpoint {
 pub enum Breaker {
     Closed,
     /// Open or half-open: nothing is sent before `probe_at`; then one worker probes.
+    /// `probing`: half-open, a probe is out now.
     Open {
         probe_at: DateTime<Utc>,
         opens: i32,
+        probing: bool,
     },
 }
 
@@ -62,6 +64,7 @@ impl Registry {
             Some(a) if a.breaker_state != "closed" => Breaker::Open {
                 probe_at: a.breaker_probe_at.unwrap_or_default(),
                 opens: a.breaker_opens,
+                probing: a.breaker_state == "half_open",
             },
             _ => Breaker::Closed,
         }

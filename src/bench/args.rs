@@ -61,6 +61,12 @@ pub struct BenchArgs {
     /// As `TASKFLEET_CLAIM_ORDER` (read from the environment, as any worker reads it).
     #[arg(long, env = "TASKFLEET_CLAIM_ORDER", value_enum, default_value_t = ClaimOrder::Fair)]
     pub claim_order: ClaimOrder,
+    /// With `--agent http`: the agent answers 503 to every call for this many seconds from the
+    /// start of the run, then recovers. The line reports what the circuit breakers made of it:
+    /// tasks failed, retries used, calls made while the agent was down, probes, and how long
+    /// after the recovery the last task completed. `--tasks` tasks, all for that agent.
+    #[arg(long, value_name = "SECS")]
+    pub agent_outage_secs: Option<u64>,
     /// Several workspaces instead of one: `A:100000,B:100` enqueues each tenant's tasks in its own
     /// workspace, all but the last before the workers start, the last once they run; the JSON
     /// line then has `tenant_b_last_done_ms` (from the last tenant's enqueue until its last task

@@ -11,6 +11,7 @@ use uuid::Uuid;
 use super::args::Deps;
 use super::fleet::Fleet;
 use crate::db::sql;
+use crate::demo::sim;
 use crate::queue::{self, NewTask};
 
 /// Priority of the measured tasks; backlog tasks have a lower one.
@@ -119,4 +120,23 @@ pub(super) async fn workspace(pool: &PgPool, name: &str) -> Result<Uuid> {
 
 pub(super) fn round(x: f64) -> f64 {
     (x * 10.0).round() / 10.0
+}
+
+/// Starts the simulated agents with `cfg` and registers their `general-executor` (the agent of
+/// the benchmark's tasks).
+pub(super) async fn sim_agent(
+    pool: &PgPool,
+    agent_secret: &str,
+    cfg: sim::SimConfig,
+) -> Result<()> {
+    let addr = sim::start("127.0.0.1:0".parse()?, agent_secret, cfg).await?;
+    crate::db::query(sql::AGENT_UPSERT)
+        .bind("general-executor")
+        .bind(format!("http://{addr}/general-executor"))
+        .bind(true)
+        .bind(None::<i32>)
+        .bind(None::<f64>)
+        .execute(pool)
+        .await?;
+    Ok(())
 }

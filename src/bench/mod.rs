@@ -22,12 +22,14 @@ pub use args::{AgentKind, BenchArgs, Deps};
 use fleet::Fleet;
 pub use fleet::{BenchWorkerArgs, run_worker};
 use load::{
-    BACKLOG_PRIORITY, MEASURED_PRIORITY, build_tasks, prefill, round, wait_completed, workspace,
+    BACKLOG_PRIORITY, MEASURED_PRIORITY, build_tasks, prefill, round, sim_agent, wait_completed,
+    workspace,
 };
 
 mod args;
 mod fleet;
 mod load;
+mod outage;
 mod tenants;
 
 pub async fn run(args: BenchArgs) -> Result<()> {
@@ -70,26 +72,13 @@ async fn measure(args: &BenchArgs, url: &str, embedded: bool) -> Result<Value> {
     if let Some(t) = &args.tenants {
         return tenants::measure(args, &pool, url, t).await;
     }
+    if let Some(secs) = args.agent_outage_secs {
+        return outage::measure(args, &pool, url, Duration::from_secs(secs)).await;
+    }
     let ws = workspace(&pool, "bench").await?;
     let agent_secret = Uuid::new_v4().to_string();
     if args.agent == AgentKind::Http {
-        let addr = sim::start(
-            "127.0.0.1:0".parse()?,
-            &agent_secret,
-            sim::SimConfig {
-                latency: Duration::ZERO,
-                failure_rate: 0.0,
-            },
-        )
-        .await?;
-        crate::db::query(sql::AGENT_UPSERT)
-            .bind("general-executor")
-            .bind(format!("http://{addr}/general-executor"))
-            .bind(true)
-            .bind(None::<i32>)
-            .bind(None::<f64>)
-            .execute(&pool)
-            .await?;
+        sim_agent(&pool, &agent_secret, sim::SimConfig::default()).await?;
     }
     if args.history > 0 {
         let history_ws = workspace(&pool, "bench history").await?;

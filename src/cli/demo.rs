@@ -40,6 +40,7 @@ pub async fn agents_sim(args: SimArgs) -> Result<()> {
     let cfg = sim::SimConfig {
         latency: Duration::from_millis(args.latency_ms),
         failure_rate: args.failure_rate,
+        ..Default::default()
     };
     let addr = sim::start(args.addr, &secret, cfg).await?;
     println!(

@@ -35,6 +35,7 @@ sql_files! {
     AUDIT_LIST_BY_TASK => "audit_list_by_task.sql",
     BENCH_COUNT_COMPLETED => "bench_count_completed.sql",
     BENCH_LATENCY => "bench_latency.sql",
+    BENCH_OUTAGE_RESULT => "bench_outage_result.sql",
     BENCH_TENANT_LATENCY => "bench_tenant_latency.sql",
     BENCH_MARK_COMPLETED => "bench_mark_completed.sql",
     BENCH_VACUUM => "bench_vacuum.sql",

@@ -323,6 +323,7 @@ async fn drive(
         sim::SimConfig {
             latency: Duration::from_millis(args.latency_ms),
             failure_rate: args.failure_rate,
+            ..Default::default()
         },
     )
     .await?;

@@ -4,7 +4,8 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use axum::Json;
@@ -18,17 +19,23 @@ use crate::agents::http::AgentRequest;
 use crate::auth::TokenVerifier;
 use crate::decompose::Agent;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct SimConfig {
     /// Each answer takes a random time in [latency / 2, latency * 3 / 2].
     pub latency: Duration,
     /// Share of calls answered 503 (0.0 ..= 1.0).
     pub failure_rate: f64,
+    /// Every call is answered 503 for this long after the sim starts (an outage; the bench's
+    /// `--agent-outage-secs`).
+    pub down_for: Duration,
+    /// Calls the sim answered while it was down.
+    pub calls_while_down: Arc<AtomicU64>,
 }
 
 struct Sim {
     cfg: SimConfig,
     verifier: TokenVerifier,
+    started: Instant,
 }
 
 /// Binds `addr` and serves in the background; returns the bound address.
@@ -37,6 +44,7 @@ pub async fn start(addr: SocketAddr, secret: &str, cfg: SimConfig) -> Result<Soc
         cfg,
         // Agent tokens live as long as the worker's task timeout; the sim does not bound that.
         verifier: TokenVerifier::new(secret, i64::MAX),
+        started: Instant::now(),
     });
     let app = Router::new()
         .route("/{agent}", post(handle))
@@ -81,6 +89,13 @@ async fn handle(
     };
     let jitter = 0.5 + rand::random::<f64>();
     tokio::time::sleep(sim.cfg.latency.mul_f64(jitter)).await;
+    if sim.started.elapsed() < sim.cfg.down_for {
+        sim.cfg.calls_while_down.fetch_add(1, Ordering::Relaxed);
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"error": format!("{agent} is down")})),
+        );
+    }
     if rand::random::<f64>() < sim.cfg.failure_rate {
         return (
             StatusCode::SERVICE_UNAVAILABLE,

@@ -15,7 +15,7 @@ use super::finisher::Finisher;
 use super::inflight::{Abandon, Attempt, Inflight};
 use super::limits::Limits;
 use crate::agents::Executor;
-use crate::queue::{AttemptEnd, ClaimedTask, Outcome};
+use crate::queue::{AgentHold, AttemptEnd, ClaimedTask, Outcome};
 
 /// What stands between a task and its agent's call.
 pub struct AgentGuards {
@@ -129,10 +129,18 @@ impl<E: Executor> AttemptCtx<E> {
             permit.release().await;
         }
         self.guards.limits.after(registry, agent, &outcome).await;
-        if self.guards.breakers.after(agent, &outcome, probe).await {
+        let verdict = self.guards.breakers.after(agent, &outcome, probe).await;
+        if verdict.reload {
             let _ = self.registry_sync.reload(registry).await;
         }
-        outcome
+        match (verdict.hold_until, outcome) {
+            (Some(until), Outcome::Transient { error, .. }) => Outcome::Held {
+                hold: AgentHold::Unhealthy,
+                error: format!("its probe failed: {error}"),
+                until,
+            },
+            (_, outcome) => outcome,
+        }
     }
 
     /// Calls the agent; one that looks unregistered triggers one registry reload first, so a

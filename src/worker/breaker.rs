@@ -23,6 +23,9 @@ use crate::queue::{AgentHold, Outcome};
 /// counts only once that many were seen.
 pub const WINDOW: usize = 20;
 
+/// How long a task waits when another worker is probing its agent.
+const PROBE_ANSWER: Duration = Duration::from_secs(2);
+
 /// When breakers open and how long they stay open.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BreakerPolicy {
@@ -54,6 +57,15 @@ impl BreakerPolicy {
             .saturating_mul(1u32 << opens.clamp(1, 20).saturating_sub(1) as u32);
         doubled.min(self.max_cooldown)
     }
+}
+
+/// What a call's outcome did to the breaker.
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+pub struct Verdict {
+    /// The breaker changed: reload the registry.
+    pub reload: bool,
+    /// A failed probe: its task waits until then instead of using a retry.
+    pub hold_until: Option<DateTime<Utc>>,
 }
 
 /// What to do with a task before its agent is called.
@@ -117,7 +129,12 @@ impl Breakers {
 
     /// Before a call to `agent`: go ahead, probe, or defer.
     pub async fn gate(&self, registry: &Registry, agent: &str, now: DateTime<Utc>) -> Gate {
-        let Breaker::Open { probe_at, opens } = registry.breaker(agent) else {
+        let Breaker::Open {
+            probe_at,
+            opens,
+            probing,
+        } = registry.breaker(agent)
+        else {
             return Gate::Call;
         };
         if self.policy.failures == 0 {
@@ -140,13 +157,13 @@ impl Breakers {
                 Err(e) => tracing::warn!(agent, error = %e, "breaker probe claim failed"),
             }
         }
-        // Until the next probe: a task is there to be the probe when the cool-down ends. When
-        // another worker just won the probe, that is one cool-down from now. A close releases
-        // the task sooner.
-        let until = if probe_at > now {
-            probe_at
+        // Until the next probe: a task is there to be the probe when the cool-down ends. While
+        // another worker's probe is out, only until its answer is probably in: a close releases
+        // the deferred tasks, but this deferral may be written after it.
+        let until = if probing || probe_at <= now {
+            now + cooldown.min(PROBE_ANSWER)
         } else {
-            now + cooldown
+            probe_at
         };
         Gate::Defer(Outcome::Held {
             hold: AgentHold::Unhealthy,
@@ -158,10 +175,10 @@ impl Breakers {
     }
 
     /// After a call to `agent` (or its probe) ended with `outcome`: count, and open or close the
-    /// breaker when that follows. True when the breaker changed (reload the registry).
-    pub async fn after(&self, agent: &str, outcome: &Outcome, probe: bool) -> bool {
+    /// breaker when that follows.
+    pub async fn after(&self, agent: &str, outcome: &Outcome, probe: bool) -> Verdict {
         if self.policy.failures == 0 {
-            return false;
+            return Verdict::default();
         }
         match outcome {
             // Rate limiting says the agent is up; only other transient failures count.
@@ -175,15 +192,24 @@ impl Breakers {
                 let reason = match (probe, trips) {
                     (true, _) => format!("the probe failed: {error}"),
                     (false, Some(why)) => format!("{why}; the last: {error}"),
-                    (false, None) => return false,
+                    (false, None) => return Verdict::default(),
                 };
                 self.reset(agent);
-                self.open(agent, &reason).await
+                let reopened = self.open(agent, &reason).await;
+                Verdict {
+                    reload: reopened.is_some(),
+                    // The probe's task was the test of an agent known to be failing: it waits
+                    // for the next probe like the others, without using a retry.
+                    hold_until: if probe { reopened } else { None },
+                }
             }
             Outcome::Success(_) | Outcome::Permanent { .. } => {
                 if probe {
                     self.reset(agent);
-                    return self.close(agent).await;
+                    return Verdict {
+                        reload: self.close(agent).await,
+                        hold_until: None,
+                    };
                 }
                 self.recent
                     .lock()
@@ -191,9 +217,9 @@ impl Breakers {
                     .entry(agent.to_owned())
                     .or_default()
                     .record(false);
-                false
+                Verdict::default()
             }
-            _ => false,
+            _ => Verdict::default(),
         }
     }
 
@@ -204,7 +230,8 @@ impl Breakers {
             .remove(agent);
     }
 
-    async fn open(&self, agent: &str, reason: &str) -> bool {
+    /// Opens the breaker; the next probe's time when this statement opened it.
+    async fn open(&self, agent: &str, reason: &str) -> Option<DateTime<Utc>> {
         let opened: Result<Option<(DateTime<Utc>, bool)>, _> =
             crate::db::query_as(sql::AGENT_BREAKER_OPEN)
                 .bind(agent)
@@ -217,12 +244,12 @@ impl Breakers {
         match opened {
             Ok(Some((probe_at, _))) => {
                 tracing::warn!(agent, reason, %probe_at, "agent breaker opened: its tasks wait");
-                true
+                Some(probe_at)
             }
-            Ok(None) => false,
+            Ok(None) => None,
             Err(e) => {
                 tracing::warn!(agent, error = %e, "cannot open the agent's breaker");
-                false
+                None
             }
         }
     }
