@@ -106,7 +106,7 @@ fn most_at_once_counts_overlaps_only() {
 }
 
 #[sqlx::test(migrator = "taskfleet::db::migrate::MIGRATOR")]
-async fn two_workers_keep_to_an_agents_rate(pool: PgPool) {
+async fn three_workers_keep_to_an_agents_rate(pool: PgPool) {
     let db = TestDb::new(pool);
     let agent = TestAgent::always(Reply::Ok(json!({"ok": true}))).await;
     // 10 a second, with a burst of 10 (the bucket starts full).
@@ -117,6 +117,7 @@ async fn two_workers_keep_to_an_agents_rate(pool: PgPool) {
     let ids = db.insert(&tasks).await;
     let _a = WorkerProc::start(&db, &[("TASKFLEET_CONCURRENCY", "10")]).await;
     let _b = WorkerProc::start(&db, &[("TASKFLEET_CONCURRENCY", "10")]).await;
+    let _c = WorkerProc::start(&db, &[("TASKFLEET_CONCURRENCY", "10")]).await;
     for id in &ids {
         db.wait_status(*id, "completed", MINUTE).await;
     }

@@ -46,6 +46,11 @@ pub async fn run(
     // The pass runs as a task of its own: a client that hangs up drops this handler, not the
     // pass, so every task it claimed still runs and has its outcome recorded.
     let (pool, cfg, filter) = (s.pool.clone(), s.pass.clone(), filter.clone());
+    let agents = pass::PassAgents {
+        executor: agents,
+        guards: s.guards.clone(),
+        registry_sync: s.registry_sync.clone(),
+    };
     let log =
         tokio::spawn(async move { pass::run_once(&pool, &cfg, agents, &filter, limit).await })
             .await

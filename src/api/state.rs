@@ -17,6 +17,7 @@ use crate::decompose::Limits;
 use crate::telemetry;
 use crate::worker::background::RegistrySync;
 use crate::worker::config::{WorkerConfig, default_worker_id};
+use crate::worker::guards::AgentGuards;
 
 /// The role every tenant transaction runs as (created by `taskfleet migrate`).
 pub const API_ROLE: &str = "taskfleet_api";
@@ -34,6 +35,8 @@ pub struct AppState {
     /// Agent calls of the execute pass; None when TASKFLEET_AGENT_SECRET is not set on the API.
     pub agents: Option<Arc<HttpAgents>>,
     pub registry_sync: Arc<RegistrySync>,
+    /// The agents' breakers and limits, as the execute pass goes through them.
+    pub guards: Arc<AgentGuards>,
     /// Worker settings of the execute pass (its id goes to locked_by and the audit rows).
     pub pass: WorkerConfig,
     /// Zone for "today" when a workspace sets none (TASKFLEET_TIMEZONE).
@@ -73,6 +76,7 @@ impl AppState {
         }
         Ok(Self {
             registry_sync: Arc::new(RegistrySync::new(pool.clone())),
+            guards: Arc::new(AgentGuards::new(&pool, &pass)),
             tenant: db::lazy_pool_with(login, 10, db::Acquire::Prompt),
             pool,
             verifier: TokenVerifier::new(jwt_secret, args.token_lifetime.jwt_max_ttl_secs),

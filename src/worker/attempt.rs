@@ -5,23 +5,15 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
 use tokio::sync::{Notify, OwnedSemaphorePermit};
 use tracing::Instrument;
 
 use super::background::SharedRegistrySync;
-use super::breaker::{Breakers, Gate};
 use super::finisher::Finisher;
+use super::guards::AgentGuards;
 use super::inflight::{Abandon, Attempt, Inflight};
-use super::limits::Limits;
 use crate::agents::Executor;
-use crate::queue::{AgentHold, AttemptEnd, ClaimedTask, Outcome};
-
-/// What stands between a task and its agent's call.
-pub struct AgentGuards {
-    pub breakers: Breakers,
-    pub limits: Limits,
-}
+use crate::queue::{AttemptEnd, ClaimedTask, Outcome};
 
 /// What every attempt shares.
 pub struct AttemptCtx<E> {
@@ -105,57 +97,11 @@ impl<E: Executor> AttemptCtx<E> {
         self.forget(&attempt);
     }
 
-    /// Runs the executor behind the agent's guards. The circuit breaker: an open one defers
-    /// the task, a due probe sends it as the probe, and the outcome may open or close the
-    /// breaker for the fleet (this worker reloads its registry at once; the others on NOTIFY).
-    /// The limits: a call to a limited agent takes a token of its rate and holds one of its
-    /// concurrency permits; a 429 with Retry-After empties its bucket for that long.
+    /// Calls the agent behind its guards ([`AgentGuards::call`]).
     async fn execute(&self, task: &ClaimedTask) -> Outcome {
-        let Some(registry) = self.executor.registry() else {
-            return self.call(task).await;
-        };
-        let agent = task.assigned_agent.as_str();
-        let probe = match self.guards.breakers.gate(registry, agent, Utc::now()).await {
-            Gate::Defer(outcome) => return outcome,
-            Gate::Probe => true,
-            Gate::Call => false,
-        };
-        let permit = match self.guards.limits.acquire(registry, task).await {
-            Ok(permit) => permit,
-            Err(deferred) => return deferred,
-        };
-        let outcome = self.call(task).await;
-        if let Some(permit) = permit {
-            permit.release().await;
-        }
-        self.guards.limits.after(registry, agent, &outcome).await;
-        let verdict = self.guards.breakers.after(agent, &outcome, probe).await;
-        if verdict.reload {
-            let _ = self.registry_sync.reload(registry).await;
-        }
-        match (verdict.hold_until, outcome) {
-            (Some(until), Outcome::Transient { error, .. }) => Outcome::Held {
-                hold: AgentHold::Unhealthy,
-                error: format!("its probe failed: {error}"),
-                until,
-            },
-            (_, outcome) => outcome,
-        }
-    }
-
-    /// Calls the agent; one that looks unregistered triggers one registry reload first, so a
-    /// just-registered agent never costs a TASK_004 deferral.
-    async fn call(&self, task: &ClaimedTask) -> Outcome {
-        let outcome = self.executor.execute(task).await;
-        if let (Outcome::Unavailable { .. }, Some(registry)) = (&outcome, self.executor.registry())
-            && self
-                .registry_sync
-                .reload_if_older(registry, Duration::from_secs(1))
-                .await
-        {
-            return self.executor.execute(task).await;
-        }
-        outcome
+        self.guards
+            .call(&*self.executor, &self.registry_sync, task)
+            .await
     }
 
     pub fn forget(&self, attempt: &Attempt) {

@@ -15,6 +15,7 @@ pub mod breaker;
 mod claiming;
 pub mod config;
 pub mod finisher;
+pub mod guards;
 pub mod health;
 pub mod inflight;
 mod limits;
@@ -42,13 +43,11 @@ use tokio_util::sync::CancellationToken;
 
 use crate::agents::Executor;
 use crate::queue::{AGENTS_CHANNEL, AttemptEnd, CANCEL_CHANNEL, READY_CHANNEL};
-use attempt::AgentGuards;
 use attempt::AttemptCtx;
 use background::{RegistrySync, SharedRegistrySync};
-use breaker::Breakers;
 use claiming::Claiming;
+use guards::AgentGuards;
 use inflight::{Abandon, Inflight};
-use limits::Limits;
 use local_queue::LocalQueue;
 
 /// Runs a worker until `shutdown` resolves, then drains. `ready` flips to true once the worker
@@ -90,10 +89,7 @@ pub async fn run<E: Executor>(
     let mut wakes: BinaryHeap<Reverse<Instant>> = BinaryHeap::new();
     let mut poll = tokio::time::interval(cfg.poll_interval);
     poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let guards = AgentGuards {
-        breakers: Breakers::new(pool.clone(), cfg.breaker, cfg.id.clone()),
-        limits: Limits::new(pool.clone(), cfg.id.clone(), cfg.task_timeout),
-    };
+    let guards = AgentGuards::new(&pool, &cfg);
     let ctx = Arc::new(AttemptCtx::new(
         executor,
         finisher,

@@ -10,7 +10,9 @@ use sqlx::PgPool;
 use tokio::task::JoinSet;
 use uuid::Uuid;
 
+use super::background::RegistrySync;
 use super::config::WorkerConfig;
+use super::guards::AgentGuards;
 use super::record::{hold_out_of_hours, record_metrics, write_with_retries};
 use crate::agents::Executor;
 use crate::queue::{
@@ -34,11 +36,29 @@ impl LogEntry {
     }
 }
 
+/// What a pass calls agents with: the executor, behind the agents' guards (breakers, limits), with
+/// the registry kept fresh.
+pub struct PassAgents<E> {
+    pub executor: Arc<E>,
+    pub guards: Arc<AgentGuards>,
+    pub registry_sync: Arc<RegistrySync>,
+}
+
+impl<E> Clone for PassAgents<E> {
+    fn clone(&self) -> Self {
+        Self {
+            executor: self.executor.clone(),
+            guards: self.guards.clone(),
+            registry_sync: self.registry_sync.clone(),
+        }
+    }
+}
+
 /// Runs the pass. `cfg.lease` must outlast `cfg.task_timeout`: the pass sends no heartbeats.
 pub async fn run_once<E: Executor>(
     pool: &PgPool,
     cfg: &WorkerConfig,
-    executor: Arc<E>,
+    agents: PassAgents<E>,
     filter: &ClaimFilter,
     limit: usize,
 ) -> Result<Vec<LogEntry>, sqlx::Error> {
@@ -46,10 +66,13 @@ pub async fn run_once<E: Executor>(
     let tasks = hold_out_of_hours(pool, cfg, tasks).await;
     let mut running = JoinSet::new();
     for task in tasks {
-        let executor = executor.clone();
+        let agents = agents.clone();
         running.spawn(async move {
             let started = Instant::now();
-            let outcome = executor.execute(&task).await;
+            let outcome = agents
+                .guards
+                .call(&*agents.executor, &agents.registry_sync, &task)
+                .await;
             (task, outcome, started.elapsed())
         });
     }
