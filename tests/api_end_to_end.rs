@@ -13,7 +13,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use common::agent::{Reply, TestAgent};
-use common::api::{ApiCtx, token, uuid};
+use common::api::{AgentCtx, ApiCtx, token, uuid};
 use common::procs::WorkerProc;
 use common::wait_until;
 
@@ -31,29 +31,15 @@ const AGENTS: [&str; 6] = [
 const AGENT_LATENCY: Duration = Duration::from_millis(40);
 
 /// The shared API context plus one agent, registered under every agent name.
-struct Ctx {
-    base: ApiCtx,
-    agent: TestAgent,
-}
-
-impl std::ops::Deref for Ctx {
-    type Target = ApiCtx;
-    fn deref(&self) -> &ApiCtx {
-        &self.base
-    }
-}
+type Ctx = AgentCtx;
 
 async fn ctx(pool: PgPool) -> Ctx {
-    let base = ApiCtx::new(pool).await;
     let agent = TestAgent::always(Reply::After(
         AGENT_LATENCY,
         Box::new(Reply::Ok(json!({"done": true}))),
     ))
     .await;
-    for name in AGENTS {
-        base.db.register_agent(name, &agent.url).await;
-    }
-    Ctx { base, agent }
+    AgentCtx::new(ApiCtx::new(pool).await, agent, &AGENTS).await
 }
 
 impl Ctx {

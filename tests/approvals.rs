@@ -12,20 +12,10 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use common::agent::{Reply, TestAgent};
-use common::api::{ApiCtx, TestApi, assert_error, other_workspace, state, token, uuid};
+use common::api::{AgentCtx, ApiCtx, TestApi, assert_error, other_workspace, state, token, uuid};
 use common::{TestDb, wait_until};
 
-struct Ctx {
-    base: ApiCtx,
-    agent: TestAgent,
-}
-
-impl std::ops::Deref for Ctx {
-    type Target = ApiCtx;
-    fn deref(&self) -> &ApiCtx {
-        &self.base
-    }
-}
+type Ctx = AgentCtx;
 
 async fn ctx(pool: PgPool) -> Ctx {
     with_api(ApiCtx::new(pool).await).await
@@ -33,10 +23,8 @@ async fn ctx(pool: PgPool) -> Ctx {
 
 async fn with_api(base: ApiCtx) -> Ctx {
     let agent = TestAgent::always(Reply::Ok(json!({"draft": "Ten ways to plan a launch"}))).await;
-    for name in ["content-generator", "email-agent", "general-executor"] {
-        base.db.register_agent(name, &agent.url).await;
-    }
-    Ctx { base, agent }
+    let names = ["content-generator", "email-agent", "general-executor"];
+    AgentCtx::new(base, agent, &names).await
 }
 
 impl Ctx {

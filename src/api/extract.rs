@@ -145,6 +145,19 @@ fn contains_nul(value: &serde_json::Value) -> bool {
     }
 }
 
+/// A list route's `limit` query parameter: 100 when absent, else 1 to `max` (400 TASK_010
+/// naming the range otherwise).
+pub fn page_limit(limit: Option<i64>, max: i64) -> Result<i64, ApiError> {
+    let limit = limit.unwrap_or(100);
+    if (1..=max).contains(&limit) {
+        Ok(limit)
+    } else {
+        Err(ApiError::bad_request(format!(
+            "limit {limit} is outside 1..{max}"
+        )))
+    }
+}
+
 /// Query parameters decoded strictly (unknown parameters and bad values answer 400 TASK_010).
 pub struct ApiQuery<T>(pub T);
 

@@ -518,3 +518,26 @@ impl ApiCtx {
             .await
     }
 }
+
+/// [`ApiCtx`] plus one loopback agent answering under every name of `names`: what the tests that
+/// run tasks through `POST /api/tasks/execute` start from. Each test file adds its own helpers.
+pub struct AgentCtx {
+    pub base: ApiCtx,
+    pub agent: super::agent::TestAgent,
+}
+
+impl std::ops::Deref for AgentCtx {
+    type Target = ApiCtx;
+    fn deref(&self) -> &ApiCtx {
+        &self.base
+    }
+}
+
+impl AgentCtx {
+    pub async fn new(base: ApiCtx, agent: super::agent::TestAgent, names: &[&str]) -> Self {
+        for name in names {
+            base.db.register_agent(name, &agent.url).await;
+        }
+        Self { base, agent }
+    }
+}

@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::api::error::{ApiError, ApiResult, ErrorEnvelope};
-use crate::api::extract::{ApiQuery, Caller, IdPath, OptionalJson, StrictJson};
+use crate::api::extract::{ApiQuery, Caller, IdPath, OptionalJson, StrictJson, page_limit};
 use crate::api::state::AppState;
 use crate::api::tenancy;
 use crate::queue::read::{self, ApprovalRequest};
@@ -165,12 +165,7 @@ pub async fn list(
     caller: Caller,
     ApiQuery(q): ApiQuery<QueueQuery>,
 ) -> ApiResult<Json<ApprovalQueue>> {
-    let limit = q.limit.unwrap_or(100);
-    if !(1..=500).contains(&limit) {
-        return Err(ApiError::bad_request(format!(
-            "limit {limit} is outside 1..500"
-        )));
-    }
+    let limit = page_limit(q.limit, 500)?;
     let mut tx = tenancy::begin(&s, &caller).await?;
     tenancy::workspace(&mut tx, &caller, q.workspace_id).await?;
     let mut approvals = read::approval_queue(&mut tx, q.workspace_id, limit).await?;

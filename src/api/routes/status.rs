@@ -19,7 +19,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::api::error::{ApiError, ApiResult, ErrorEnvelope};
-use crate::api::extract::{ApiQuery, Caller};
+use crate::api::extract::{ApiQuery, Caller, page_limit};
 use crate::api::state::AppState;
 use crate::api::{store, tenancy};
 use crate::codes::Code;
@@ -133,12 +133,7 @@ pub async fn status(
             ApiError::bad_request(format!("status {st:?} is not one of {}", Status::names()))
         })?),
     };
-    let limit = q.limit.unwrap_or(100);
-    if !(1..=1000).contains(&limit) {
-        return Err(ApiError::bad_request(format!(
-            "limit {limit} is outside 1..1000"
-        )));
-    }
+    let limit = page_limit(q.limit, 1000)?;
     if let Some(t) = q.task_type.as_deref().filter(|t| !TASK_TYPES.contains(t)) {
         return Err(ApiError::bad_request(format!(
             "task_type {t:?} is not one of {}",

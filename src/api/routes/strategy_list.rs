@@ -8,8 +8,8 @@ use uuid::Uuid;
 
 use utoipa::{IntoParams, ToSchema};
 
-use crate::api::error::{ApiError, ApiResult, ErrorEnvelope};
-use crate::api::extract::{ApiQuery, Caller};
+use crate::api::error::{ApiResult, ErrorEnvelope};
+use crate::api::extract::{ApiQuery, Caller, page_limit};
 use crate::api::state::AppState;
 use crate::api::store::{self, StrategySummary};
 use crate::api::tenancy;
@@ -46,12 +46,7 @@ pub async fn list(
     caller: Caller,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<ListResult>> {
-    let limit = q.limit.unwrap_or(100);
-    if !(1..=1000).contains(&limit) {
-        return Err(ApiError::bad_request(format!(
-            "limit {limit} is outside 1..1000"
-        )));
-    }
+    let limit = page_limit(q.limit, 1000)?;
     let mut tx = tenancy::begin(&s, &caller).await?;
     tenancy::workspace(&mut tx, &caller, q.workspace_id).await?;
     let strategies = store::strategy_list(&mut tx, q.workspace_id, limit).await?;
