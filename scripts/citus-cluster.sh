@@ -74,6 +74,7 @@ listen_addresses = '127.0.0.1'
 port = $port
 unix_socket_directories = '$dir'
 fsync = off
+max_connections = 400
 CONF
   as_pg "$PGBIN/pg_ctl" -D "$dir/$name" -l "$dir/$name.log" -w start >/dev/null \
     || die "node $name did not start: $(tail -n5 "$dir/$name.log")"

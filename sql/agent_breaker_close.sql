@@ -40,7 +40,7 @@ WITH closed AS (
          jsonb_build_object('agent', name, 'released', (SELECT count(*) FROM released))
   FROM closed
 ), wake AS (
-  SELECT pg_notify('taskfleet_ready', 'breaker_closed') AS sent
+  SELECT pg_notify('taskfleet_ready', 'breaker_closed') IS NOT NULL AS sent  -- boolean, not void: Citus materializes CTEs
   WHERE EXISTS (SELECT 1 FROM released)
 )
 SELECT (SELECT count(*) FROM released) AS released,

@@ -2,21 +2,27 @@
 -- unmet_deps counter; this recomputes both from the source of truth (status, approval and
 -- depends_on: taskfleet_dependency_met) and
 -- lists every task where they disagree, with what is wrong. Empty when the queue is consistent.
--- Tests run it after each kind of transition; a DBA can run it at any time.
-WITH truth AS (
+-- Tests run it after each kind of transition; a DBA can run it at any time. Every join stays
+-- inside a workspace (tasks depend only on their own workspace's), as Citus needs.
+WITH unmet AS (
+  -- Grouped rather than a correlated subquery per task: Citus cannot deparse the latter.
+  SELECT t.workspace_id, t.id, count(DISTINCT d.id)::int AS n
+  FROM autonomous_tasks t
+  CROSS JOIN LATERAL unnest(t.depends_on) AS d(id)
+  LEFT JOIN autonomous_tasks dep ON dep.workspace_id = t.workspace_id AND dep.id = d.id
+  WHERE NOT coalesce(taskfleet_dependency_met(dep.status, dep.approval_state), false)
+  GROUP BY t.workspace_id, t.id
+), truth AS (
   SELECT t.id, t.status, t.unmet_deps, t.locked_by, t.attempt_token, t.next_run_at, t.priority,
-         (SELECT count(DISTINCT d.id)
-          FROM unnest(t.depends_on) AS d(id)
-          LEFT JOIN autonomous_tasks dep ON dep.id = d.id
-          WHERE NOT coalesce(taskfleet_dependency_met(dep.status, dep.approval_state), false)
-         )::int AS unmet_now,
+         coalesce(u.n, 0) AS unmet_now,
          q.id IS NOT NULL AS in_queue,
          q.locked_by AS queue_locked_by,
          q.attempt_token AS queue_token,
          q.run_at,
          q.priority AS queue_priority
   FROM autonomous_tasks t
-  LEFT JOIN task_queue q ON q.id = t.id
+  LEFT JOIN unmet u ON u.workspace_id = t.workspace_id AND u.id = t.id
+  LEFT JOIN task_queue q ON q.workspace_id = t.workspace_id AND q.id = t.id
 )
 SELECT id, problem
 FROM truth
@@ -38,5 +44,6 @@ WHERE broken
 UNION ALL
 SELECT q.id, 'in task_queue but no task row'
 FROM task_queue q
-WHERE NOT EXISTS (SELECT 1 FROM autonomous_tasks t WHERE t.id = q.id)
+WHERE NOT EXISTS (SELECT 1 FROM autonomous_tasks t
+                  WHERE t.workspace_id = q.workspace_id AND t.id = q.id)
 ORDER BY 1, 2;

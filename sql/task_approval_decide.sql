@@ -26,4 +26,4 @@ WITH decided AS (
                             'waited_ms', round(extract(epoch FROM approval_at - completed_at) * 1000))
   FROM decided
 )
-SELECT approval FROM decided;
+SELECT approval, workspace_id FROM decided;  -- the workspace: the dependents' shard on Citus

@@ -3,11 +3,11 @@
 -- is taken before the task row's, as every writer does. An in_progress attempt is abandoned: its
 -- late result matches no task_queue row any more, and NOTIFY taskfleet_cancel tells that worker
 -- to drop the call now. The caller runs task_cancel_dependents.sql next.
--- Returns no row when the task is missing, else its previous status and whether it was
--- cancelled (false: it was already terminal).
+-- Returns no row when the task is missing, else its previous status, whether it was
+-- cancelled (false: it was already terminal), how many workers were told, and its workspace.
 -- Params: $1 id uuid, $2 reason text (NULL = 'Cancelled by user'), $3 actor text
 WITH target AS (
-  SELECT id, status
+  SELECT id, status, workspace_id
   FROM autonomous_tasks
   WHERE id = $1
   FOR UPDATE
@@ -28,11 +28,11 @@ WITH target AS (
          jsonb_build_object('previous_status', previous_status, 'reason', coalesce($2, 'Cancelled by user'))
   FROM cancelled
 ), wake AS (
-  SELECT pg_notify('taskfleet_cancel', id::text) AS sent
+  SELECT pg_notify('taskfleet_cancel', id::text) IS NOT NULL AS sent  -- boolean, not void: Citus materializes CTEs
   FROM cancelled
   WHERE previous_status = 'in_progress'
 )
 SELECT target.status AS previous_status, c.id IS NOT NULL AS cancelled,
-       (SELECT count(*) FROM wake) AS notified
+       (SELECT count(*) FROM wake) AS notified, target.workspace_id
 FROM target
 LEFT JOIN cancelled c ON c.id = target.id;

@@ -11,11 +11,13 @@
 -- whose approval is pending keeps its dependents blocked until POST /api/tasks/{id}/approve), in the same transaction but as a second
 -- statement: its fresh snapshot sees a dependent inserted while this statement waited on a row
 -- lock (task_insert.sql locks dependencies FOR SHARE), which this statement's snapshot cannot.
--- Params: $1 ids uuid[], $2 attempt tokens uuid[], $3 outputs jsonb[], $4 worker_id text
+-- Params: $1 ids uuid[], $2 attempt tokens uuid[], $3 outputs jsonb[], $4 worker_id text,
+--         $5 workspaces uuid[] (NULL on PostgreSQL; on Citus the batch's one workspace: queue/shard.rs)
 WITH locked AS (
   SELECT q.id
   FROM task_queue q
   WHERE q.id = ANY($1::uuid[])
+    AND ($5::uuid[] IS NULL OR q.workspace_id = ANY($5))
   ORDER BY q.id
   FOR UPDATE
 ), released AS (
@@ -24,6 +26,7 @@ WITH locked AS (
   -- = ANY(ARRAY(...)): primary-key lookups of the locked rows; `IN (SELECT id FROM locked)` was
   -- planned as a nested-loop semi join, quadratic in the batch.
   WHERE q.id = ANY (ARRAY(SELECT id FROM locked))
+    AND ($5::uuid[] IS NULL OR q.workspace_id = ANY($5))
     AND d.id = q.id
     AND q.attempt_token = d.token
   RETURNING q.id
@@ -38,6 +41,7 @@ WITH locked AS (
       updated_at = now()
   FROM unnest($1::uuid[], $3::jsonb[]) AS d(id, output)
   WHERE t.id = ANY (ARRAY(SELECT id FROM released))
+    AND ($5::uuid[] IS NULL OR t.workspace_id = ANY($5))
     AND d.id = t.id
   RETURNING t.id, t.workspace_id, t.assigned_agent, t.retry_count, t.started_at,
             t.approval_state

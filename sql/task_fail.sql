@@ -6,7 +6,8 @@
 -- transaction: a failed task's dependents can never run.
 -- Params: $1 ids uuid[], $2 attempt tokens uuid[], $3 error_message text[], $4 actions text[]
 --         ('task.failed', or 'task.reclaimed' when an expired lease used up the last retry),
---         $5 details jsonb[], $6 actor text (worker id)
+--         $5 details jsonb[], $6 actor text (worker id),
+--         $7 workspaces uuid[] (NULL on PostgreSQL; on Citus the batch's one workspace: queue/shard.rs)
 WITH f AS MATERIALIZED (
   SELECT *
   FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::jsonb[])
@@ -15,12 +16,14 @@ WITH f AS MATERIALIZED (
   SELECT q.id
   FROM task_queue q
   WHERE q.id = ANY($1::uuid[])
+    AND ($7::uuid[] IS NULL OR q.workspace_id = ANY($7))
   ORDER BY q.id
   FOR UPDATE
 ), released AS (
   DELETE FROM task_queue q
   USING f
   WHERE q.id = ANY (ARRAY(SELECT id FROM locked))
+    AND ($7::uuid[] IS NULL OR q.workspace_id = ANY($7))
     AND f.id = q.id
     AND q.attempt_token = f.token
     AND q.locked_by IS NOT NULL  -- a reclaimed attempt's late failure changes nothing
@@ -34,6 +37,7 @@ WITH f AS MATERIALIZED (
       updated_at = now()
   FROM f
   WHERE t.id = ANY (ARRAY(SELECT id FROM released))
+    AND ($7::uuid[] IS NULL OR t.workspace_id = ANY($7))
     AND f.id = t.id
   RETURNING t.id, t.workspace_id, t.retry_count, t.error_message, f.action, f.details
 ), audit AS (

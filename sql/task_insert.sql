@@ -18,7 +18,8 @@
 --         $11 depends_on text[] ('{uuid,...}'), $12 input_data jsonb[], $13 max_retries int[],
 --         $14 next_run_at timestamptz[] (NULL = now), $15 plan_index int[],
 --         $16 deadlines timestamptz[], $17 requires_approval bool[] (shorter, even empty: the
---         missing ones are NULL = no approval, as unnest pads)
+--         missing ones are NULL = no approval, as unnest pads),
+--         $18 workspaces uuid[] (NULL on PostgreSQL; on Citus the batch's one workspace: queue/shard.rs)
 WITH input AS MATERIALIZED (
   SELECT x.id, x.workspace_id, x.contact_id, x.strategy_id, x.task_description, x.task_type,
          x.assigned_agent, x.priority, x.depends_on::uuid[] AS depends_on, x.input_data,
@@ -31,11 +32,16 @@ WITH input AS MATERIALIZED (
     priority, depends_on, input_data, max_retries, next_run_at, plan_index, deadline,
     requires_approval)
 ), dep_locks AS MATERIALIZED (
-  SELECT t.id, taskfleet_dependency_met(t.status, t.approval_state) AS met
-  FROM autonomous_tasks t
-  WHERE t.id IN (SELECT DISTINCT unnest(i.depends_on) FROM input i)
-  ORDER BY t.id
-  FOR SHARE
+  -- The locking query is wrapped so the CTE's own columns are just (id, met): Citus reads its
+  -- result back in the wrong format when the locking query's row marks are in it.
+  SELECT l.id, l.met FROM (
+    SELECT t.id, taskfleet_dependency_met(t.status, t.approval_state) AS met
+    FROM autonomous_tasks t
+    WHERE t.id IN (SELECT DISTINCT unnest(i.depends_on) FROM input i)
+      AND ($18::uuid[] IS NULL OR t.workspace_id = ANY($18))
+    ORDER BY t.id
+    FOR SHARE
+  ) AS l
 ), ins AS (
   INSERT INTO autonomous_tasks (
     id, workspace_id, contact_id, strategy_id, task_description, task_type, assigned_agent,
@@ -66,7 +72,7 @@ WITH input AS MATERIALIZED (
   FROM ins
   WHERE $2
 ), wake AS (
-  SELECT pg_notify('taskfleet_ready', 'created') AS sent
+  SELECT pg_notify('taskfleet_ready', 'created') IS NOT NULL AS sent  -- boolean, not void: Citus materializes CTEs
   WHERE EXISTS (SELECT 1 FROM ins WHERE unmet_deps = 0 AND next_run_at <= now())
 )
 SELECT i.id, i.unmet_deps, (SELECT count(*) FROM wake) AS woke

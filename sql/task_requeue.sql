@@ -5,7 +5,8 @@
 -- retry_count, next_run_at and error. One audit row per task with its action.
 -- Params: $1 ids uuid[], $2 tokens uuid[], $3 retry increments int[], $4 next_run_at timestamptz[],
 --         $5 errors text[] (NULL keeps the current one), $6 audit actions text[],
---         $7 audit details jsonb[], $8 actor text
+--         $7 audit details jsonb[], $8 actor text,
+--         $9 workspaces uuid[] (NULL on PostgreSQL; on Citus the batch's one workspace: queue/shard.rs)
 WITH r AS MATERIALIZED (
   SELECT *
   FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::timestamptz[], $5::text[], $6::text[],
@@ -14,6 +15,7 @@ WITH r AS MATERIALIZED (
   SELECT q.id
   FROM task_queue q
   WHERE q.id = ANY($1::uuid[])
+    AND ($9::uuid[] IS NULL OR q.workspace_id = ANY($9))
   ORDER BY q.id
   FOR UPDATE
 ), unleased AS (
@@ -29,6 +31,7 @@ WITH r AS MATERIALIZED (
       run_at = r.next_run_at
   FROM r
   WHERE q.id = ANY (ARRAY(SELECT id FROM locked))
+    AND ($9::uuid[] IS NULL OR q.workspace_id = ANY($9))
     AND r.id = q.id
     AND q.attempt_token = r.token
     AND q.locked_by IS NOT NULL
@@ -44,6 +47,7 @@ WITH r AS MATERIALIZED (
       updated_at = now()
   FROM r
   WHERE t.id = ANY (ARRAY(SELECT id FROM unleased))
+    AND ($9::uuid[] IS NULL OR t.workspace_id = ANY($9))
     AND r.id = t.id
   RETURNING t.id, t.workspace_id, t.retry_count, t.next_run_at, r.action, r.details
 ), audit AS (
@@ -53,7 +57,7 @@ WITH r AS MATERIALIZED (
   FROM moved
 ), wake AS (
   -- Released and deferred-to-now tasks are ready at once: wake idle workers.
-  SELECT pg_notify('taskfleet_ready', 'requeued')
+  SELECT pg_notify('taskfleet_ready', 'requeued') IS NOT NULL AS sent  -- boolean, not void: Citus materializes CTEs
   WHERE EXISTS (SELECT 1 FROM moved WHERE next_run_at <= now())
 )
 SELECT m.id, (SELECT count(*) FROM wake) AS woke

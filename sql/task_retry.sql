@@ -64,7 +64,7 @@ WITH target AS (
                             'requeued_with', CASE WHEN id = $1 THEN NULL ELSE $1 END)
   FROM requeued
 ), wake AS (
-  SELECT pg_notify('taskfleet_ready', 'retried') AS sent
+  SELECT pg_notify('taskfleet_ready', 'retried') IS NOT NULL AS sent  -- boolean, not void: Citus materializes CTEs
   WHERE EXISTS (SELECT 1 FROM requeued WHERE unmet_deps = 0)
 )
 SELECT r.id, (SELECT count(*) FROM wake) AS woke

@@ -53,7 +53,7 @@ WITH tpl AS MATERIALIZED (
   FROM tpl
   WHERE t.id = tpl.id
 ), wake AS (
-  SELECT pg_notify('taskfleet_ready', 'created') AS sent
+  SELECT pg_notify('taskfleet_ready', 'created') IS NOT NULL AS sent  -- boolean, not void: Citus materializes CTEs
   WHERE EXISTS (SELECT 1 FROM ins)
 )
 SELECT i.id, (SELECT count(*) FROM wake) AS woke

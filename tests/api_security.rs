@@ -446,7 +446,7 @@ async fn row_level_security_limits_the_api_role_to_the_callers_workspaces(pool: 
     let b = other_workspace(&db).await;
     // Each task with its task.created row, so both workspaces have audit rows to hide.
     let created = async |tasks: Vec<taskfleet::queue::NewTask>| {
-        taskfleet::queue::insert(&db.pool, "test", &tasks, true)
+        taskfleet::queue::insert(&mut db.pool.acquire().await.unwrap(), "test", &tasks, true)
             .await
             .unwrap();
         tasks.iter().map(|t| t.id).collect::<Vec<Uuid>>()

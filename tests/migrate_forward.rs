@@ -123,6 +123,7 @@ async fn tasks_in_every_state_keep_it_across_the_hot_path_migration(pool: PgPool
     let lease = Lease {
         task_id: running,
         token,
+        workspace_id: ws,
     };
     let completed = queue::complete(&db.pool, "old-worker", &[(lease, json!({"ok": 1}))])
         .await

@@ -359,6 +359,7 @@ async fn a_dependent_inserted_during_completion_is_not_lost(pool: PgPool) {
         .bind(vec![ca.attempt_token])
         .bind(vec![sqlx::types::Json(json!({}))])
         .bind("w")
+        .bind(vec![ca.workspace_id]) // its shard, on Citus
         .execute(&mut *tx)
         .await
         .unwrap();
@@ -366,11 +367,15 @@ async fn a_dependent_inserted_during_completion_is_not_lost(pool: PgPool) {
     b.depends_on = vec![a.id];
     let pool = db.pool.clone();
     let b2 = b.clone();
-    let insert =
-        tokio::spawn(async move { queue::insert(&pool, "t", &[b2], false).await.unwrap() });
+    let insert = tokio::spawn(async move {
+        queue::insert(&mut pool.acquire().await.unwrap(), "t", &[b2], false)
+            .await
+            .unwrap()
+    });
     db.wait_for_lock_waiter().await; // the insert waits for a's row
     sqlx::query(sql::TASK_UNBLOCK_DEPENDENTS)
         .bind(vec![ca.id])
+        .bind(vec![ca.workspace_id])
         .execute(&mut *tx)
         .await
         .unwrap();
@@ -388,7 +393,7 @@ async fn a_dependent_inserted_during_completion_is_not_lost(pool: PgPool) {
     let mut d = new_task(ws, "x");
     d.depends_on = vec![c.id];
     let mut tx = db.pool.begin().await.unwrap();
-    queue::insert(&mut *tx, "t", std::slice::from_ref(&d), false)
+    queue::insert(&mut tx, "t", std::slice::from_ref(&d), false)
         .await
         .unwrap();
     let pool = db.pool.clone();
@@ -437,9 +442,14 @@ async fn full_audit_records_each_creation_and_every_start(pool: PgPool) {
     let db = TestDb::new(pool);
     let ws = db.workspace().await;
     let task = new_task(ws, "x");
-    queue::insert(&db.pool, "t", std::slice::from_ref(&task), true)
-        .await
-        .unwrap();
+    queue::insert(
+        &mut db.pool.acquire().await.unwrap(),
+        "t",
+        std::slice::from_ref(&task),
+        true,
+    )
+    .await
+    .unwrap();
     let claimed = queue::claim(
         &db.pool,
         "w1",

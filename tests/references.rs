@@ -47,9 +47,14 @@ async fn a_missing_reference_refuses_the_whole_statement(pool: PgPool) {
     // One batch with one bad row writes nothing, through the fleet's own insert too.
     let good = new_task(ws, "general-executor");
     let bad = common::new_task(ghost, "general-executor");
-    let e = taskfleet::queue::insert(&db.pool, "test", &[good, bad], false)
-        .await
-        .unwrap_err();
+    let e = taskfleet::queue::insert(
+        &mut db.pool.acquire().await.unwrap(),
+        "test",
+        &[good, bad],
+        false,
+    )
+    .await
+    .unwrap_err();
     assert_eq!(sql_state(&e), FOREIGN_KEY_VIOLATION, "{e}");
     assert_eq!(db.count("SELECT count(*) FROM autonomous_tasks").await, 0);
 

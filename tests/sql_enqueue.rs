@@ -323,9 +323,14 @@ async fn the_sql_function_writes_what_the_api_insert_writes(pool: PgPool) {
     api_task.max_retries = 2;
     api_task.input_data = json!({"list": "customers"});
     api_task.depends_on = vec![upstream];
-    taskfleet::queue::insert(&db.pool, "api:alice", std::slice::from_ref(&api_task), true)
-        .await
-        .unwrap();
+    taskfleet::queue::insert(
+        &mut db.pool.acquire().await.unwrap(),
+        "api:alice",
+        std::slice::from_ref(&api_task),
+        true,
+    )
+    .await
+    .unwrap();
     let sql_task: Uuid = sqlx::query_scalar(
         "SELECT taskfleet_add_task($1, 'Send the launch email', 'email', 'email-agent', \
          priority => 8, depends_on => $2, input_data => '{\"list\": \"customers\"}', \

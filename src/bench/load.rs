@@ -27,7 +27,7 @@ pub(super) async fn prefill(pool: &PgPool, ws: Uuid, count: usize, priority: i32
         for t in &mut tasks {
             t.priority = priority;
         }
-        queue::insert(pool, "bench", &tasks, false).await?;
+        queue::insert(&mut *pool.acquire().await?, "bench", &tasks, false).await?;
         left -= n;
     }
     Ok(())

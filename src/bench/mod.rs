@@ -99,10 +99,11 @@ async fn measure(args: &BenchArgs, url: &str, embedded: bool) -> Result<Value> {
     let (enqueue_secs, run_started) = if let Some(gap) = args.arrival_ms {
         let workers = Fleet::start(args, url, &agent_secret).await?;
         tokio::time::sleep(Duration::from_millis(500)).await; // idle and listening
+        let mut conn = pool.acquire().await?;
         let started = Instant::now();
         for task in &tasks {
             queue::insert(
-                &pool,
+                &mut conn,
                 "bench",
                 std::slice::from_ref(task),
                 args.audit.is_full(),
@@ -114,7 +115,13 @@ async fn measure(args: &BenchArgs, url: &str, embedded: bool) -> Result<Value> {
     } else {
         let started = Instant::now();
         for chunk in tasks.chunks(5000) {
-            queue::insert(&pool, "bench", chunk, args.audit.is_full()).await?;
+            queue::insert(
+                &mut *pool.acquire().await?,
+                "bench",
+                chunk,
+                args.audit.is_full(),
+            )
+            .await?;
         }
         let enqueue = started.elapsed().as_secs_f64();
         sqlx::raw_sql(sql::BENCH_VACUUM).execute(&pool).await?;

@@ -34,7 +34,7 @@ pub(super) async fn measure(
     }
     let ws = workspace(pool, "bench").await?;
     for chunk in build_tasks(ws, args.tasks, Deps::None).chunks(5000) {
-        queue::insert(pool, "bench", chunk, false).await?;
+        queue::insert(&mut *pool.acquire().await?, "bench", chunk, false).await?;
     }
     let secret = Uuid::new_v4().to_string();
     let calls_while_down = Arc::new(AtomicU64::new(0));

@@ -31,7 +31,13 @@ pub(super) async fn measure(
     let (last, first) = workspaces.split_last().expect("at least two tenants");
     for (ws, (_, n)) in first.iter().zip(&tenants.0) {
         for chunk in build_tasks(*ws, *n, Deps::None).chunks(5000) {
-            queue::insert(pool, "bench", chunk, args.audit.is_full()).await?;
+            queue::insert(
+                &mut *pool.acquire().await?,
+                "bench",
+                chunk,
+                args.audit.is_full(),
+            )
+            .await?;
         }
     }
     sqlx::raw_sql(sql::BENCH_VACUUM).execute(pool).await?;
@@ -40,7 +46,7 @@ pub(super) async fn measure(
     let started = Instant::now();
     let last_n = tenants.0.last().map_or(0, |(_, n)| *n);
     queue::insert(
-        pool,
+        &mut *pool.acquire().await?,
         "bench",
         &build_tasks(*last, last_n, Deps::None),
         false,

@@ -39,6 +39,7 @@ pub async fn run(args: Args) -> Result<()> {
     let (owner, tenant) = (state.pool.connect_options(), state.tenant.connect_options());
     let database = async {
         db::wait_for_database(&owner, std::future::pending()).await?;
+        let _ = db::citus::detect(&state.pool).await?; // before any request writes tasks
         db::wait_for_database(&tenant, std::future::pending())
             .await
             .context(

@@ -13,6 +13,10 @@ pub struct Args {
     /// (give the API the same value).
     #[arg(long, env = "TASKFLEET_API_DB_PASSWORD", hide_env_values = true)]
     api_db_password: Option<String>,
+    /// Requires a Citus coordinator: refuses a database without the citus extension instead of
+    /// migrating it as a plain one (the schema is distributed whenever the extension is there).
+    #[arg(long)]
+    citus: bool,
 }
 
 pub async fn run(args: Args) -> Result<()> {
@@ -22,10 +26,22 @@ pub async fn run(args: Args) -> Result<()> {
         anyhow::bail!("stopped while waiting for the database; nothing migrated");
     }
     let pool = db::lazy_pool(&url, 2, db::Acquire::Patient)?;
+    let citus = db::citus::version(&pool).await?;
+    if args.citus && citus.is_none() {
+        anyhow::bail!(
+            "--citus: this database has no citus extension; run CREATE EXTENSION citus and \
+             citus_add_node for each worker node first (README, \"Scaling past one Postgres\")"
+        );
+    }
     let version = db::migrate::run(&pool).await?;
     if let Some(password) = args.api_db_password.as_deref().filter(|p| !p.is_empty()) {
         db::migrate::set_api_password(&pool, password).await?;
     }
-    println!("schema is at migration {version}");
+    match citus {
+        Some(v) => {
+            println!("schema is at migration {version}, distributed by workspace_id (Citus {v})")
+        }
+        None => println!("schema is at migration {version}"),
+    }
     Ok(())
 }

@@ -2,7 +2,7 @@
 //!
 //! sqlx's migrator takes a Postgres advisory lock before it even creates its bookkeeping table,
 //! so two pods migrating at once serialize: the second finds every migration applied and
-//! does nothing.
+//! does nothing. On a Citus coordinator the schema is then distributed ([`super::citus`]).
 
 use anyhow::{Context, Result};
 use sqlx::PgPool;
@@ -11,12 +11,16 @@ use sqlx::migrate::Migrator;
 /// The schema, embedded at compile time (the image needs no files beside the binary).
 pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
-/// Applies every pending migration and returns the schema version now in place.
+/// Applies every pending migration, distributes the schema when the database is a Citus
+/// coordinator, and returns the schema version now in place.
 pub async fn run(pool: &PgPool) -> Result<i64> {
     MIGRATOR
         .run(pool)
         .await
         .context("applying migrations failed")?;
+    if super::citus::detect(pool).await? {
+        super::citus::distribute(pool).await?;
+    }
     Ok(latest_version())
 }
 

@@ -15,6 +15,7 @@
 //!   `sql/task_insert.sql` writes a task with no dependencies);
 //! * `demo`, `bench`: their own databases, progress and summary reads.
 
+pub mod citus;
 pub mod migrate;
 pub mod scratch;
 pub mod sql;

@@ -60,26 +60,27 @@ pub async fn decide(
     actor: &str,
     comment: Option<&str>,
 ) -> Result<Decided, Error> {
-    let row: Option<Json<Approval>> = crate::db::query_scalar(sql::TASK_APPROVAL_DECIDE)
+    let row: Option<(Json<Approval>, Uuid)> = crate::db::query_as(sql::TASK_APPROVAL_DECIDE)
         .bind(id)
         .bind(decision.state())
         .bind(actor)
         .bind(comment)
         .fetch_optional(&mut *db)
         .await?;
-    let Some(Json(approval)) = row else {
+    let Some((Json(approval), workspace)) = row else {
         return Err(refusal(db, id, decision).await);
     };
     Ok(match decision {
         Decision::Approve => Decided {
             approval,
-            ready_dependents: unblock_dependents(db, &[id]).await?,
+            ready_dependents: unblock_dependents(db, &[id], Some(&[workspace])).await?,
             cancelled_dependents: Vec::new(),
         },
         Decision::Reject => Decided {
             approval,
             ready_dependents: 0,
-            cancelled_dependents: cancel_dependents(db, &[id], Fate::Rejected, actor).await?,
+            cancelled_dependents: cancel_dependents(db, &[id], Fate::Rejected, actor, workspace)
+                .await?,
         },
     })
 }

@@ -2,14 +2,17 @@
 //! release, reclaim) and fail. Each takes a batch so a busy worker writes many outcomes in one
 //! statement; [`Batch`] sorts transitions into the three writes.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::types::Json;
-use sqlx::{PgConnection, PgExecutor, PgPool};
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use super::lifecycle::Fate;
 use super::settle::refused_output;
+use super::shard;
 use super::task::{Lease, is_retryable, split};
 use super::transition::{Failure, Requeue, Transition};
 use crate::db::sql;
@@ -130,26 +133,29 @@ pub async fn complete(
     if items.is_empty() {
         return Ok(Vec::new());
     }
-    let ids: Vec<Uuid> = items.iter().map(|(l, _)| l.task_id).collect();
-    let tokens: Vec<Uuid> = items.iter().map(|(l, _)| l.token).collect();
-    let outputs: Vec<Json<&Value>> = items.iter().map(|(_, v)| Json(v)).collect();
+    let parts = shard::parts(items, |(l, _)| l.workspace_id);
     let mut attempt = 0;
     loop {
         attempt += 1;
         let result = async {
             let mut tx = db.begin().await?;
-            let rows: Vec<(Uuid, bool)> = crate::db::query_as(sql::TASK_COMPLETE)
-                .bind(&ids)
-                .bind(&tokens)
-                .bind(&outputs)
-                .bind(worker_id)
-                .fetch_all(&mut *tx)
-                .await?;
-            // A task awaiting approval keeps its dependents blocked: approve unblocks them.
-            let unblocking: Vec<Uuid> = rows.iter().filter(|r| !r.1).map(|r| r.0).collect();
-            unblock_dependents(&mut tx, &unblocking).await?;
+            let mut done = Vec::with_capacity(items.len());
+            for part in &parts {
+                let items = &part.items;
+                let rows: Vec<(Uuid, bool)> = crate::db::query_as(sql::TASK_COMPLETE)
+                    .bind(items.iter().map(|(l, _)| l.task_id).collect::<Vec<_>>())
+                    .bind(items.iter().map(|(l, _)| l.token).collect::<Vec<_>>())
+                    .bind(items.iter().map(|(_, v)| Json(v)).collect::<Vec<_>>())
+                    .bind(worker_id)
+                    .bind(&part.workspaces)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                // A task awaiting approval keeps its dependents blocked: approve unblocks them.
+                let unblocking: Vec<Uuid> = rows.iter().filter(|r| !r.1).map(|r| r.0).collect();
+                unblock_dependents(&mut tx, &unblocking, part.workspaces.as_deref()).await?;
+                done.extend(rows.into_iter().map(|(id, _)| id));
+            }
             tx.commit().await?;
-            let done: Vec<Uuid> = rows.into_iter().map(|(id, _)| id).collect();
             Ok::<_, sqlx::Error>(done)
         }
         .await;
@@ -162,16 +168,19 @@ pub async fn complete(
 
 /// The queued dependents of `completed` (met dependencies now) lose one unmet dependency each;
 /// those left with none become ready (how many is returned). Runs as its own statement: see
-/// `task_complete.sql`.
+/// `task_complete.sql`. `workspaces` is the completed tasks' one workspace on Citus, else None
+/// (`queue/shard.rs`).
 pub(super) async fn unblock_dependents(
     db: &mut PgConnection,
     completed: &[Uuid],
+    workspaces: Option<&[Uuid]>,
 ) -> Result<i64, sqlx::Error> {
     if completed.is_empty() {
         return Ok(0);
     }
     let (ready, _woke): (i64, i64) = crate::db::query_as(sql::TASK_UNBLOCK_DEPENDENTS)
         .bind(completed)
+        .bind(workspaces)
         .fetch_one(db)
         .await?;
     Ok(ready)
@@ -179,27 +188,33 @@ pub(super) async fn unblock_dependents(
 
 /// Puts attempts back to `queued` (fenced); returns the ids moved.
 pub async fn requeue(
-    db: impl PgExecutor<'_>,
+    db: &mut PgConnection,
     worker_id: &str,
     items: &[Requeue],
 ) -> Result<Vec<Uuid>, sqlx::Error> {
-    if items.is_empty() {
-        return Ok(Vec::new());
+    let mut moved = Vec::with_capacity(items.len());
+    for part in shard::parts(items, |r| r.lease.workspace_id) {
+        let items = &part.items;
+        if items.is_empty() {
+            continue;
+        }
+        let leases: Vec<Lease> = items.iter().map(|r| r.lease).collect();
+        let (ids, tokens) = split(&leases);
+        let rows: Vec<(Uuid, i64)> = crate::db::query_as(sql::TASK_REQUEUE)
+            .bind(ids)
+            .bind(tokens)
+            .bind(items.iter().map(|r| r.increment).collect::<Vec<_>>())
+            .bind(items.iter().map(|r| r.next_run_at).collect::<Vec<_>>())
+            .bind(items.iter().map(|r| r.error.clone()).collect::<Vec<_>>())
+            .bind(items.iter().map(|r| r.action.as_str()).collect::<Vec<_>>())
+            .bind(items.iter().map(|r| Json(&r.details)).collect::<Vec<_>>())
+            .bind(worker_id)
+            .bind(&part.workspaces)
+            .fetch_all(&mut *db)
+            .await?;
+        moved.extend(rows.into_iter().map(|(id, _)| id));
     }
-    let leases: Vec<Lease> = items.iter().map(|r| r.lease).collect();
-    let (ids, tokens) = split(&leases);
-    let rows: Vec<(Uuid, i64)> = crate::db::query_as(sql::TASK_REQUEUE)
-        .bind(ids)
-        .bind(tokens)
-        .bind(items.iter().map(|r| r.increment).collect::<Vec<_>>())
-        .bind(items.iter().map(|r| r.next_run_at).collect::<Vec<_>>())
-        .bind(items.iter().map(|r| r.error.clone()).collect::<Vec<_>>())
-        .bind(items.iter().map(|r| r.action.as_str()).collect::<Vec<_>>())
-        .bind(items.iter().map(|r| Json(&r.details)).collect::<Vec<_>>())
-        .bind(worker_id)
-        .fetch_all(db)
-        .await?;
-    Ok(rows.into_iter().map(|(id, _)| id).collect())
+    Ok(moved)
 }
 
 /// Marks attempts failed (fenced) and cancels their dependents transitively (TASK_006); returns
@@ -209,21 +224,38 @@ pub async fn fail(
     worker_id: &str,
     items: &[Failure],
 ) -> Result<Vec<Uuid>, sqlx::Error> {
-    if items.is_empty() {
-        return Ok(Vec::new());
+    let mut all = Vec::with_capacity(items.len());
+    for part in shard::parts(items, |f| f.lease.workspace_id) {
+        let items = &part.items;
+        if items.is_empty() {
+            continue;
+        }
+        let leases: Vec<Lease> = items.iter().map(|f| f.lease).collect();
+        let (ids, tokens) = split(&leases);
+        let rows: Vec<(Uuid,)> = crate::db::query_as(sql::TASK_FAIL)
+            .bind(ids)
+            .bind(tokens)
+            .bind(items.iter().map(|f| f.error.as_str()).collect::<Vec<_>>())
+            .bind(items.iter().map(|f| f.action.as_str()).collect::<Vec<_>>())
+            .bind(items.iter().map(|f| Json(&f.details)).collect::<Vec<_>>())
+            .bind(worker_id)
+            .bind(&part.workspaces)
+            .fetch_all(&mut *db)
+            .await?;
+        let failed: Vec<Uuid> = rows.into_iter().map(|(id,)| id).collect();
+        // The cascade runs once per workspace of the failed tasks (rarely more than one).
+        let mut by_workspace: BTreeMap<Uuid, Vec<Uuid>> = BTreeMap::new();
+        for f in items.iter().filter(|f| failed.contains(&f.lease.task_id)) {
+            by_workspace
+                .entry(f.lease.workspace_id)
+                .or_default()
+                .push(f.lease.task_id);
+        }
+        for (workspace, upstream) in by_workspace {
+            super::lifecycle::cancel_dependents(db, &upstream, Fate::Failed, worker_id, workspace)
+                .await?;
+        }
+        all.extend(failed);
     }
-    let leases: Vec<Lease> = items.iter().map(|f| f.lease).collect();
-    let (ids, tokens) = split(&leases);
-    let rows: Vec<(Uuid,)> = crate::db::query_as(sql::TASK_FAIL)
-        .bind(ids)
-        .bind(tokens)
-        .bind(items.iter().map(|f| f.error.as_str()).collect::<Vec<_>>())
-        .bind(items.iter().map(|f| f.action.as_str()).collect::<Vec<_>>())
-        .bind(items.iter().map(|f| Json(&f.details)).collect::<Vec<_>>())
-        .bind(worker_id)
-        .fetch_all(&mut *db)
-        .await?;
-    let failed: Vec<Uuid> = rows.into_iter().map(|(id,)| id).collect();
-    super::lifecycle::cancel_dependents(db, &failed, Fate::Failed, worker_id).await?;
-    Ok(failed)
+    Ok(all)
 }

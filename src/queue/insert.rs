@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
-use sqlx::PgExecutor;
+use sqlx::PgConnection;
 use sqlx::types::Json;
 use uuid::Uuid;
 
@@ -66,9 +66,10 @@ fn approvals(tasks: &[NewTask]) -> Vec<bool> {
 /// `audit_each` is set: callers set it for a task created by a request of its own, and for every
 /// task with `TASKFLEET_AUDIT=full`; a bulk insert is otherwise recorded once by its caller
 /// (`strategy.decomposed`).
-/// Returns (id, unmet dependency count) per task.
+/// Returns (id, unmet dependency count) per task. On Citus a batch of several workspaces is one
+/// statement per workspace (`queue/shard.rs`): atomic only inside the caller's transaction.
 pub async fn insert(
-    db: impl PgExecutor<'_>,
+    db: &mut PgConnection,
     actor: &str,
     tasks: &[NewTask],
     audit_each: bool,
@@ -76,6 +77,20 @@ pub async fn insert(
     if tasks.is_empty() {
         return Ok(Vec::new());
     }
+    let mut inserted = Vec::with_capacity(tasks.len());
+    for part in super::shard::parts(tasks, |t| t.workspace_id) {
+        inserted.extend(insert_part(db, actor, &part.items, audit_each, &part.workspaces).await?);
+    }
+    Ok(inserted)
+}
+
+async fn insert_part(
+    db: &mut PgConnection,
+    actor: &str,
+    tasks: &[NewTask],
+    audit_each: bool,
+    workspaces: &Option<Vec<Uuid>>,
+) -> Result<Vec<(Uuid, i32)>, sqlx::Error> {
     let rows: Vec<(Uuid, i32, i64)> = crate::db::query_as(crate::db::sql::TASK_INSERT)
         .bind(actor)
         .bind(audit_each)
@@ -94,6 +109,7 @@ pub async fn insert(
         .bind(column(tasks, |t| t.plan_index))
         .bind(column(tasks, |t| t.deadline))
         .bind(approvals(tasks))
+        .bind(workspaces)
         .fetch_all(db)
         .await?;
     Ok(rows.into_iter().map(|(id, unmet, _)| (id, unmet)).collect())

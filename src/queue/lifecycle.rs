@@ -22,7 +22,7 @@ pub async fn cancel(
         .bind(id)
         .execute(&mut *db)
         .await?;
-    let row: Option<(Status, bool, i64)> = crate::db::query_as(sql::TASK_CANCEL)
+    let row: Option<(Status, bool, i64, Uuid)> = crate::db::query_as(sql::TASK_CANCEL)
         .bind(id)
         .bind(reason)
         .bind(actor)
@@ -30,12 +30,12 @@ pub async fn cancel(
         .await?;
     match row {
         None => Err(Error::NotFound(id)),
-        Some((status, false, _)) => Err(Error::InvalidState {
+        Some((status, false, _, _)) => Err(Error::InvalidState {
             verb: "cancel",
             status,
         }),
-        Some((previous, true, _)) => {
-            cancel_dependents(db, &[id], Fate::Cancelled, actor).await?;
+        Some((previous, true, _, workspace)) => {
+            cancel_dependents(db, &[id], Fate::Cancelled, actor, workspace).await?;
             Ok(previous)
         }
     }
@@ -61,20 +61,39 @@ impl Fate {
 }
 
 /// Cancels every queued task downstream of `upstream` (which all met `fate`), recording the
-/// upstream in `cancelled_by`. Returns the ids cancelled.
+/// upstream in `cancelled_by`. Returns the ids cancelled. The upstream tasks are all of
+/// `workspace`, where their dependents are too.
 pub async fn cancel_dependents(
     db: &mut PgConnection,
     upstream: &[Uuid],
     fate: Fate,
     actor: &str,
+    workspace: Uuid,
 ) -> Result<Vec<Uuid>, sqlx::Error> {
     if upstream.is_empty() {
         return Ok(Vec::new());
     }
-    crate::db::query_scalar(sql::TASK_CANCEL_DEPENDENTS)
+    let reached: Vec<(Uuid, Uuid, String)> = crate::db::query_as(sql::TASK_DEPENDENTS_REACH)
         .bind(upstream)
         .bind(vec![fate.as_str(); upstream.len()])
+        .bind(workspace)
+        .fetch_all(&mut *db)
+        .await?;
+    if reached.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut columns = (Vec::new(), Vec::new(), Vec::new());
+    for (id, root, root_status) in reached {
+        columns.0.push(id);
+        columns.1.push(root);
+        columns.2.push(root_status);
+    }
+    crate::db::query_scalar(sql::TASK_CANCEL_DEPENDENTS)
+        .bind(columns.0)
+        .bind(columns.1)
+        .bind(columns.2)
         .bind(actor)
+        .bind(workspace)
         .fetch_all(db)
         .await
 }

@@ -11,7 +11,7 @@
 //! | [`fail`] | `task_fail.sql` + `task_cancel_dependents.sql` | `task.failed` (or `task.reclaimed`) |
 //! | [`reclaim_expired`] | `task_select_expired_leases.sql` then requeue/fail | `task.reclaimed` |
 //! | [`cancel`] | `task_cancel.sql` + `task_cancel_dependents.sql` | `task.cancelled` |
-//! | [`cancel_dependents`] | `task_cancel_dependents.sql` (after a fail, too) | `task.cancelled` |
+//! | [`cancel_dependents`] | `task_dependents_reach.sql` + `task_cancel_dependents.sql` (after a fail, too) | `task.cancelled` |
 //! | [`retry`] | `task_retry.sql` | `task.retried` |
 //! | [`decide`] (approve / reject) | `task_approval_decide.sql` + unblock or cancel dependents | `task.approved`, `task.rejected` |
 //!
@@ -34,6 +34,7 @@ mod lifecycle;
 pub mod read;
 mod reclaim;
 mod settle;
+mod shard;
 mod task;
 mod transition;
 

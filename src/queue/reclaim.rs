@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
+use uuid::Uuid;
 
 use super::finish::{Applied, Batch};
 use super::settle::{AttemptEnd, Rules, settle};
@@ -26,11 +27,29 @@ pub async fn reclaim_expired(
     rules: Rules<'_>,
     now: DateTime<Utc>,
 ) -> Result<Applied, sqlx::Error> {
+    // On Citus, the expired leases are locked one workspace (one shard) at a time.
+    let workspaces: Vec<Option<Vec<Uuid>>> = if crate::db::citus::distributed() {
+        let found: Vec<Uuid> = crate::db::query_scalar(sql::TASK_EXPIRED_WORKSPACES)
+            .fetch_all(db)
+            .await?;
+        found.into_iter().map(|ws| Some(vec![ws])).collect()
+    } else {
+        vec![None]
+    };
     let mut tx = db.begin().await?;
-    let expired: Vec<Expired> = crate::db::query_as(sql::TASK_SELECT_EXPIRED_LEASES)
-        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-        .fetch_all(&mut *tx)
-        .await?;
+    let mut expired: Vec<Expired> = Vec::new();
+    for ws in &workspaces {
+        let left = limit.saturating_sub(expired.len());
+        if left == 0 {
+            break;
+        }
+        let mut rows: Vec<Expired> = crate::db::query_as(sql::TASK_SELECT_EXPIRED_LEASES)
+            .bind(i64::try_from(left).unwrap_or(i64::MAX))
+            .bind(ws)
+            .fetch_all(&mut *tx)
+            .await?;
+        expired.append(&mut rows);
+    }
     let mut batch = Batch::default();
     for task in &expired {
         let end = AttemptEnd::LeaseExpired {

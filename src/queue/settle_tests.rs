@@ -34,6 +34,7 @@ fn lease() -> Lease {
     Lease {
         task_id: Uuid::from_u128(1),
         token: Uuid::from_u128(2),
+        workspace_id: Uuid::from_u128(3),
     }
 }
 

@@ -145,11 +145,13 @@ impl Encode<'_, Postgres> for Status {
     }
 }
 
-/// Identifies one attempt of a task: every write by the claiming worker matches both.
+/// Identifies one attempt of a task: every write by the claiming worker matches both. The
+/// workspace says where the task lives (its shard, on Citus).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Lease {
     pub task_id: Uuid,
     pub token: Uuid,
+    pub workspace_id: Uuid,
 }
 
 /// A task as a worker holds it after [`claim`](super::claim).
@@ -193,6 +195,7 @@ impl ClaimedTask {
         Lease {
             task_id: self.id,
             token: self.attempt_token,
+            workspace_id: self.workspace_id,
         }
     }
 

@@ -59,6 +59,9 @@ pub async fn run<E: Executor>(
     shutdown: impl Future<Output = ()>,
     ready: Arc<AtomicBool>,
 ) -> Result<()> {
+    if crate::db::citus::detect(&pool).await? {
+        tracing::info!("the database is a Citus coordinator: claims and writes go shard by shard");
+    }
     let mut listener = PgListener::connect_with(&pool)
         .await
         .context("cannot open the LISTEN connection")?;

@@ -9,6 +9,7 @@
 
 pub mod agent;
 pub mod api;
+pub mod citus;
 pub mod procs;
 pub mod proxy;
 pub mod wait;
@@ -65,6 +66,7 @@ impl TestDb {
             o.get_port(),
             o.get_database().unwrap_or("postgres")
         );
+        citus::distribute(&url);
         Self { pool, url }
     }
 
@@ -103,9 +105,14 @@ impl TestDb {
 
     pub async fn insert(&self, tasks: &[NewTask]) -> Vec<Uuid> {
         for chunk in tasks.chunks(5000) {
-            queue::insert(&self.pool, "test", chunk, false)
-                .await
-                .unwrap();
+            queue::insert(
+                &mut self.pool.acquire().await.unwrap(),
+                "test",
+                chunk,
+                false,
+            )
+            .await
+            .unwrap();
         }
         tasks.iter().map(|t| t.id).collect()
     }
@@ -195,12 +202,14 @@ impl TestDb {
             "another transaction is blocked on a lock",
             SHORT,
             async || {
-                self.count(
+                // On Citus the waiter waits on a worker node: the cluster-wide view sees it.
+                let query = if citus::enabled() {
+                    "SELECT count(*) FROM citus_lock_waits"
+                } else {
                     "SELECT count(*) FROM pg_stat_activity \
-                     WHERE wait_event_type = 'Lock' AND datname = current_database()",
-                )
-                .await
-                    > 0
+                     WHERE wait_event_type = 'Lock' AND datname = current_database()"
+                };
+                self.count(query).await > 0
             },
         )
         .await

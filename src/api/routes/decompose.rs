@@ -199,7 +199,7 @@ async fn decompose_once(
             requires_approval: req.content_approval && gates[i],
         })
         .collect();
-    if let Err(e) = queue::insert(&mut *tx, &actor, &new_tasks, s.pass.audit.is_full()).await {
+    if let Err(e) = queue::insert(&mut tx, &actor, &new_tasks, s.pass.audit.is_full()).await {
         return if db::has_sql_state(&e, db::UNIQUE_VIOLATION) {
             Ok(Attempt::Raced)
         } else {

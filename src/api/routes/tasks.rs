@@ -100,7 +100,7 @@ pub async fn create(
     tenancy::workspace(&mut tx, &caller, task.workspace_id).await?;
     check_dependencies(&mut tx, &task).await?;
     let actor = caller.actor();
-    queue::insert(&mut *tx, &actor, std::slice::from_ref(&task), true).await?;
+    queue::insert(&mut tx, &actor, std::slice::from_ref(&task), true).await?;
     if task.priority > requested_priority {
         store::audit(
             &mut tx,
