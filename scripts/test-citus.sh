@@ -28,8 +28,10 @@ for port in $coordinator ${workers//,/ }; do
 done
 export DATABASE_URL="postgres://postgres@127.0.0.1:$coordinator/postgres?sslmode=disable"
 export TASKFLEET_TEST_CITUS="$workers"
-suites=(--test queue_transitions --test lifecycle --test worker_fleet --test fair_claim
+# fair_claim is not among them: it checks the global claim order and urgent tasks first across
+# workspaces, which the per-workspace claim on Citus does not give (README).
+suites=(--test queue_transitions --test lifecycle --test worker_fleet
         --test api_end_to_end --test api_lifecycle --test api_requests_tasks
         --test api_requests_status --test approvals)
 if [[ $# -gt 0 ]]; then suites=("$@"); fi
-cargo test --locked "${suites[@]}"
+cargo test --locked --no-fail-fast "${suites[@]}"

@@ -56,5 +56,10 @@ BEGIN
     ADD FOREIGN KEY (workspace_id, strategy_id) REFERENCES marketing_strategies (workspace_id, id);
   ALTER TABLE task_queue
     ADD FOREIGN KEY (workspace_id) REFERENCES workspaces (id) ON DELETE CASCADE;
+
+  -- The API's SET LOCAL of the caller's workspaces (tenant_scope.sql) must reach the worker
+  -- nodes, where the shards' row-level security reads it. New sessions pick this up.
+  EXECUTE format('ALTER DATABASE %I SET citus.propagate_set_commands = %L',
+                 current_database(), 'local');
 END
 $distribute$;

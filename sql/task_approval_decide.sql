@@ -3,9 +3,10 @@
 -- task.rejected, carrying the comment or reason and how long the result waited). A concurrent
 -- second decision waits for the row lock, then finds the state no longer pending and changes
 -- nothing. The caller then unblocks (approved) or cancels (rejected) the dependents in the same
--- transaction. Returns the approval as taskfleet_approval() shows it, or nothing when the task is missing or not awaiting approval: the caller
+-- transaction. Returns the approval as taskfleet_approval_of() shows it, or nothing when the task is missing or not awaiting approval: the caller
 -- reads it to say why (404 or 409).
--- Params: $1 id uuid, $2 decision text ('approved' | 'rejected'), $3 actor text, $4 comment text
+-- Params: $1 id uuid, $2 decision text ('approved' | 'rejected'), $3 actor text, $4 comment text,
+--         $5 its workspace uuid (its shard, on Citus)
 WITH decided AS (
   UPDATE autonomous_tasks t
   SET approval_state = $2,
@@ -14,10 +15,11 @@ WITH decided AS (
       approval_comment = $4,
       updated_at = now()
   WHERE t.id = $1
+    AND t.workspace_id = $5
     AND t.status = 'completed'
     AND t.approval_state = 'pending'
-  RETURNING t.id, t.workspace_id, t.approval_state, t.approval_comment, t.approval_at,
-            t.completed_at, taskfleet_approval(t) AS approval
+  RETURNING t.id, t.workspace_id, t.status, t.approval_state, t.approval_by, t.approval_comment,
+            t.approval_at, t.completed_at
 ), audit AS (
   INSERT INTO audit_logs (workspace_id, action, resource, resource_id, agent, status, details)
   SELECT workspace_id, CASE approval_state WHEN 'approved' THEN 'task.approved' ELSE 'task.rejected' END,
@@ -26,4 +28,7 @@ WITH decided AS (
                             'waited_ms', round(extract(epoch FROM approval_at - completed_at) * 1000))
   FROM decided
 )
-SELECT approval, workspace_id FROM decided;  -- the workspace: the dependents' shard on Citus
+-- Built here, not in RETURNING: Citus refuses a STABLE function over columns in an UPDATE.
+SELECT taskfleet_approval_of(status, approval_state, approval_by, approval_at, approval_comment,
+                             completed_at) AS approval
+FROM decided;

@@ -4,12 +4,14 @@
 -- late result matches no task_queue row any more, and NOTIFY taskfleet_cancel tells that worker
 -- to drop the call now. The caller runs task_cancel_dependents.sql next.
 -- Returns no row when the task is missing, else its previous status, whether it was
--- cancelled (false: it was already terminal), how many workers were told, and its workspace.
--- Params: $1 id uuid, $2 reason text (NULL = 'Cancelled by user'), $3 actor text
+-- cancelled (false: it was already terminal) and how many workers were told.
+-- Params: $1 id uuid, $2 reason text (NULL = 'Cancelled by user'), $3 actor text,
+--         $4 its workspace uuid (its shard, on Citus)
 WITH target AS (
-  SELECT id, status, workspace_id
+  SELECT id, status
   FROM autonomous_tasks
   WHERE id = $1
+    AND workspace_id = $4
   FOR UPDATE
 ), cancelled AS (
   UPDATE autonomous_tasks t
@@ -20,6 +22,7 @@ WITH target AS (
       updated_at = now()
   FROM target
   WHERE t.id = target.id
+    AND t.workspace_id = $4
     AND target.status IN ('queued', 'in_progress')
   RETURNING t.id, t.workspace_id, target.status AS previous_status
 ), audit AS (
@@ -33,6 +36,6 @@ WITH target AS (
   WHERE previous_status = 'in_progress'
 )
 SELECT target.status AS previous_status, c.id IS NOT NULL AS cancelled,
-       (SELECT count(*) FROM wake) AS notified, target.workspace_id
+       (SELECT count(*) FROM wake) AS notified
 FROM target
 LEFT JOIN cancelled c ON c.id = target.id;

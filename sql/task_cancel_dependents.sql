@@ -10,24 +10,29 @@ WITH first_root AS (
   SELECT f.id, f.root, f.root_status
   FROM unnest($1::uuid[], $2::uuid[], $3::text[]) AS f(id, root, root_status)
 ), locked AS (
-  SELECT t.id, f.root, f.root_status
-  FROM autonomous_tasks t
-  JOIN first_root f ON f.id = t.id
-  WHERE t.status = 'queued'
-    AND t.workspace_id = $5
-  ORDER BY t.id
-  FOR UPDATE OF t
+  -- The message is built here, in a query: Citus refuses format() over columns in an UPDATE.
+  -- Wrapped, as in task_insert.sql: Citus reads a locking query's result back wrongly.
+  SELECT l.id, l.root, l.root_status, l.message FROM (
+    SELECT t.id, f.root, f.root_status,
+           format('TASK_006: upstream task %s %s', f.root,
+                  CASE f.root_status
+                    WHEN 'failed' THEN 'failed'
+                    WHEN 'rejected' THEN format('was rejected: %s',
+                      (SELECT r.approval_comment FROM autonomous_tasks r
+                       WHERE r.id = f.root AND r.workspace_id = $5))
+                    ELSE 'was cancelled' END) AS message
+    FROM autonomous_tasks t
+    JOIN first_root f ON f.id = t.id
+    WHERE t.status = 'queued'
+      AND t.workspace_id = $5
+    ORDER BY t.id
+    FOR UPDATE OF t
+  ) AS l
 ), cancelled AS (
   UPDATE autonomous_tasks t
   SET status = 'cancelled',
       cancelled_by = l.root,
-      error_message = format('TASK_006: upstream task %s %s', l.root,
-                             CASE l.root_status
-                               WHEN 'failed' THEN 'failed'
-                               WHEN 'rejected' THEN format('was rejected: %s',
-                                 (SELECT r.approval_comment FROM autonomous_tasks r
-                                  WHERE r.id = l.root AND r.workspace_id = t.workspace_id))
-                               ELSE 'was cancelled' END),
+      error_message = l.message,
       updated_at = now()
   FROM locked l
   WHERE t.id = l.id

@@ -8,11 +8,13 @@
 -- per re-queued task; NOTIFY wakes idle workers.
 -- Returns nothing when the task is missing or not failed/cancelled/rejected (the caller answers
 -- 404/409).
--- Params: $1 id uuid, $2 reset_retry_count bool, $3 actor text
+-- Params: $1 id uuid, $2 reset_retry_count bool, $3 actor text, $4 its workspace uuid (every
+--         statement names it, so Citus runs it on the workspace's shard)
 WITH target AS (
   SELECT id
   FROM autonomous_tasks
   WHERE id = $1
+    AND workspace_id = $4
     AND (status IN ('failed', 'cancelled') OR (status = 'completed' AND approval_state = 'rejected'))
   FOR UPDATE
 ), family AS MATERIALIZED (
@@ -20,14 +22,20 @@ WITH target AS (
   UNION
   SELECT t.id
   FROM autonomous_tasks t
-  WHERE t.cancelled_by = $1 AND t.status = 'cancelled' AND EXISTS (SELECT 1 FROM target)
+  WHERE t.cancelled_by = $1 AND t.status = 'cancelled' AND t.workspace_id = $4
+    AND EXISTS (SELECT 1 FROM target)
 ), dep_locks AS MATERIALIZED (
-  SELECT t.id, taskfleet_dependency_met(t.status, t.approval_state) AS met
-  FROM autonomous_tasks t
-  WHERE t.id IN (SELECT unnest(f.depends_on) FROM autonomous_tasks f WHERE f.id IN (SELECT id FROM family))
-    AND t.id NOT IN (SELECT id FROM family)
-  ORDER BY t.id
-  FOR SHARE
+  -- Wrapped, as in task_insert.sql: Citus reads a locking query's result back wrongly.
+  SELECT l.id, l.met FROM (
+    SELECT t.id, taskfleet_dependency_met(t.status, t.approval_state) AS met
+    FROM autonomous_tasks t
+    WHERE t.id IN (SELECT unnest(f.depends_on) FROM autonomous_tasks f
+                   WHERE f.workspace_id = $4 AND f.id IN (SELECT id FROM family))
+      AND t.id NOT IN (SELECT id FROM family)
+      AND t.workspace_id = $4
+    ORDER BY t.id
+    FOR SHARE
+  ) AS l
 ), requeued AS (
   UPDATE autonomous_tasks t
   SET status = 'queued',
@@ -50,6 +58,7 @@ WITH target AS (
         WHERE NOT EXISTS (SELECT 1 FROM dep_locks l WHERE l.id = d.id AND l.met)),
       updated_at = now()
   WHERE t.id IN (SELECT id FROM family)
+    AND t.workspace_id = $4
   RETURNING t.id, t.workspace_id, t.retry_count, t.unmet_deps, t.priority, t.created_at,
             t.next_run_at
 ), ready AS (

@@ -21,16 +21,18 @@ WITH page AS (
          NOT EXISTS (
            SELECT 1
            FROM unnest(t.depends_on) AS d(id)
-           LEFT JOIN autonomous_tasks dep ON dep.id = d.id
+           LEFT JOIN autonomous_tasks dep ON dep.workspace_id = $1 AND dep.id = d.id
            WHERE NOT coalesce(taskfleet_dependency_met(dep.status, dep.approval_state), false))
            AS dependencies_met,
-         taskfleet_approval(t) AS approval
+         taskfleet_approval_of(t.status, t.approval_state, t.approval_by, t.approval_at,
+                               t.approval_comment, t.completed_at) AS approval
   FROM autonomous_tasks t
   WHERE t.workspace_id = $1
     AND ($2::uuid IS NULL OR t.id = $2)
     AND ($3::text IS NULL OR t.status = $3)
     AND ($4::text IS NULL OR t.assigned_agent = $4)
-    AND ($5::uuid IS NULL OR (t.created_at, t.id) > (SELECT c.created_at, c.id FROM autonomous_tasks c WHERE c.id = $5))
+    AND ($5::uuid IS NULL OR (t.created_at, t.id) > (SELECT c.created_at, c.id FROM autonomous_tasks c
+                                                     WHERE c.workspace_id = $1 AND c.id = $5))
     AND ($7::text IS NULL OR t.task_type = $7)
     AND ($8::uuid IS NULL OR t.strategy_id = $8)
     AND ($9::int IS NULL OR t.priority = $9)
@@ -44,7 +46,8 @@ WITH page AS (
   FROM marketing_strategies s
   CROSS JOIN LATERAL jsonb_array_elements(s.execution_plan->'phases') WITH ORDINALITY AS p(phase, ord)
   CROSS JOIN LATERAL jsonb_array_elements_text(p.phase->'tasks') AS x(id)
-  WHERE s.id IN (SELECT strategy_id FROM page WHERE strategy_id IS NOT NULL)
+  WHERE s.workspace_id = $1
+    AND s.id IN (SELECT strategy_id FROM page WHERE strategy_id IS NOT NULL)
 )
 SELECT page.*, phases.phase_index, phases.phase_name
 FROM page

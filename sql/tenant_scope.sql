@@ -1,6 +1,8 @@
--- tenant_scope.sql: first statement of every API transaction. Switches to the taskfleet_api role
--- (subject to row-level security) and sets the caller's workspaces that the policies read, both
--- for this transaction only (set_config(..., true) is SET LOCAL).
--- Params: $1 workspaces as a Postgres array literal text, e.g. '{uuid,uuid}'
-SELECT set_config('role', 'taskfleet_api', true) AS role,
-       set_config('taskfleet.workspaces', $1, true) AS workspaces;
+-- tenant_scope.sql: first statement of every API transaction, sent with tenant_role.sql before
+-- it. Sets the caller's workspaces, which the row-level security policies read
+-- (taskfleet_caller_workspaces()), for this transaction only. A SET statement, not set_config():
+-- Citus passes SET LOCAL on to the worker nodes' connections (citus.propagate_set_commands,
+-- which sql/citus_distribute.sql sets to 'local'), where the shards' policies are checked. SET
+-- takes no parameters: the caller puts a uuid[] literal it built from parsed UUIDs (hex digits,
+-- dashes, commas and braces only) in place of {workspaces}.
+SET LOCAL taskfleet.workspaces = '{workspaces}';

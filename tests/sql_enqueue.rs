@@ -235,10 +235,10 @@ async fn row_level_security_limits_an_application_role_to_its_scope(pool: PgPool
     let db = TestDb::new(pool);
     let ws = db.workspace().await;
     let other_ws = db.workspace().await;
-    // An application role granted taskfleet_api, scoped as sql/tenant_scope.sql scopes the API.
+    // An application role granted taskfleet_api, scoped as the API scopes its transactions.
     let mut tx = db.pool.begin().await.unwrap();
-    sqlx::query(taskfleet::db::sql::TENANT_SCOPE)
-        .bind(format!("{{{ws}}}"))
+    let scope = taskfleet::api::tenancy::scope_statements(&[ws]);
+    sqlx::raw_sql(sqlx::AssertSqlSafe(scope))
         .execute(&mut *tx)
         .await
         .unwrap();

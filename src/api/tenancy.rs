@@ -1,5 +1,6 @@
-//! Tenant scoping. Every API transaction starts with `sql/tenant_scope.sql`: the `taskfleet_api`
-//! role (subject to row-level security) and the caller's workspaces. The handlers also check
+//! Tenant scoping. Every API transaction starts with `sql/tenant_role.sql` and
+//! `sql/tenant_scope.sql`: the `taskfleet_api` role (subject to row-level security) and the
+//! caller's workspaces. The handlers also check
 //! membership themselves; RLS is the second wall, not the first.
 
 use sqlx::{PgConnection, Postgres, Transaction};
@@ -24,25 +25,48 @@ pub struct Workspace {
 
 /// Begins a transaction scoped to the caller's workspaces, on the `taskfleet_api` login.
 pub async fn begin(s: &AppState, caller: &Caller) -> Result<Tx, ApiError> {
-    scope(s.tenant.begin().await?, caller).await
+    scope(login(s).begin().await?, caller).await
+}
+
+/// The tenant login, subject to row-level security; on Citus the owner's instead: Citus writes a
+/// statement's pulled rows into the shards with COPY, which row-level security refuses ("COPY
+/// FROM not supported with row-level security"). The handlers' own workspace checks scope every
+/// query either way; the policies back them up on PostgreSQL only (README, "Scaling past one
+/// Postgres").
+fn login(s: &AppState) -> &sqlx::PgPool {
+    if crate::db::citus::distributed() {
+        &s.pool
+    } else {
+        &s.tenant
+    }
 }
 
 /// [`begin`] for a read that answers from several statements (a status page and its summary):
 /// one snapshot for all of them, so the counts agree with the rows shown.
 pub async fn begin_snapshot(s: &AppState, caller: &Caller) -> Result<Tx, ApiError> {
-    let tx = s
-        .tenant
+    let tx = login(s)
         .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         .await?;
     scope(tx, caller).await
 }
 
 async fn scope(mut tx: Tx, caller: &Caller) -> Result<Tx, ApiError> {
-    crate::db::query(sql::TENANT_SCOPE)
-        .bind(array_literal(&caller.workspaces))
+    sqlx::raw_sql(sqlx::AssertSqlSafe(scope_statements(&caller.workspaces)))
         .execute(&mut *tx)
         .await?;
     Ok(tx)
+}
+
+/// The statements that open a tenant transaction for `workspaces` (tenant_role.sql, then
+/// tenant_scope.sql with their literal: formatted UUIDs only, so it needs no quoting). On Citus
+/// the transaction keeps the owner's role ([`login`]).
+pub fn scope_statements(workspaces: &[Uuid]) -> String {
+    let scope = sql::TENANT_SCOPE.replace("{workspaces}", &array_literal(workspaces));
+    if crate::db::citus::distributed() {
+        scope
+    } else {
+        format!("{}\n{scope}", sql::TENANT_ROLE)
+    }
 }
 
 /// The workspace named in a request: 404 TASK_013 whether it is missing or someone else's.

@@ -95,6 +95,8 @@ sql_files! {
     TEMPLATE_LIST_ENABLED => "template_list_enabled.sql",
     TEMPLATE_SKIP_TICK => "template_skip_tick.sql",
     TEMPLATE_TICK_DELETE_EXPIRED => "template_tick_delete_expired.sql",
+    TASK_WORKSPACE => "task_workspace.sql",
+    TENANT_ROLE => "tenant_role.sql",
     TENANT_SCOPE => "tenant_scope.sql",
     WORKSPACE_CREATE => "workspace_create.sql",
     WORKSPACE_GET => "workspace_get.sql",

@@ -60,14 +60,16 @@ pub async fn decide(
     actor: &str,
     comment: Option<&str>,
 ) -> Result<Decided, Error> {
-    let row: Option<(Json<Approval>, Uuid)> = crate::db::query_as(sql::TASK_APPROVAL_DECIDE)
+    let workspace = super::lifecycle::workspace_of(db, id).await?;
+    let row: Option<Json<Approval>> = crate::db::query_scalar(sql::TASK_APPROVAL_DECIDE)
         .bind(id)
         .bind(decision.state())
         .bind(actor)
         .bind(comment)
+        .bind(workspace)
         .fetch_optional(&mut *db)
         .await?;
-    let Some((Json(approval), workspace)) = row else {
+    let Some(Json(approval)) = row else {
         return Err(refusal(db, id, decision).await);
     };
     Ok(match decision {

@@ -17,28 +17,41 @@ pub async fn cancel(
     reason: Option<&str>,
     actor: &str,
 ) -> Result<Status, Error> {
+    let workspace = workspace_of(db, id).await?;
     // The task_queue row first: every writer locks it before the task row.
     crate::db::query(sql::TASK_DEQUEUE)
         .bind(id)
+        .bind(workspace)
         .execute(&mut *db)
         .await?;
-    let row: Option<(Status, bool, i64, Uuid)> = crate::db::query_as(sql::TASK_CANCEL)
+    let row: Option<(Status, bool, i64)> = crate::db::query_as(sql::TASK_CANCEL)
         .bind(id)
         .bind(reason)
         .bind(actor)
+        .bind(workspace)
         .fetch_optional(&mut *db)
         .await?;
     match row {
         None => Err(Error::NotFound(id)),
-        Some((status, false, _, _)) => Err(Error::InvalidState {
+        Some((status, false, _)) => Err(Error::InvalidState {
             verb: "cancel",
             status,
         }),
-        Some((previous, true, _, workspace)) => {
+        Some((previous, true, _)) => {
             cancel_dependents(db, &[id], Fate::Cancelled, actor, workspace).await?;
             Ok(previous)
         }
     }
+}
+
+/// The workspace of task `id` (what a write names on Citus: its shard); NotFound when there is
+/// none, or the caller's row-level security hides it.
+pub(super) async fn workspace_of(db: &mut PgConnection, id: Uuid) -> Result<Uuid, Error> {
+    crate::db::query_scalar(sql::TASK_WORKSPACE)
+        .bind(id)
+        .fetch_optional(db)
+        .await?
+        .ok_or(Error::NotFound(id))
 }
 
 /// Why the upstream of a TASK_006 cascade can never satisfy its dependents (the message names it).
@@ -131,6 +144,7 @@ pub async fn retry(
         .bind(id)
         .bind(reset_retry_count)
         .bind(actor)
+        .bind(task.workspace_id)
         .fetch_all(db)
         .await?;
     if rows.is_empty() {
