@@ -2,9 +2,12 @@
 # A local Citus cluster for the scale-out work (issue 19): a coordinator and two worker nodes of
 # Debian's PostgreSQL 15 on free loopback ports, data under a temp directory.
 #
-#   bash scripts/citus-cluster.sh up       builds and installs Citus when it is missing, starts the
-#                                          three nodes, joins them, and prints
+#   bash scripts/citus-cluster.sh up [N]   builds and installs Citus when it is missing, starts a
+#                                          coordinator and N worker nodes (2), joins them, and prints
 #                                          DATABASE_URL=postgres://postgres@127.0.0.1:<port>/taskfleet
+#   bash scripts/citus-cluster.sh add-node starts one more worker node and adds it to the taskfleet
+#                                          database (citus_add_node); it holds no shards until
+#                                          SELECT citus_rebalance_start() moves some there
 #   bash scripts/citus-cluster.sh status   the nodes and their ports
 #   bash scripts/citus-cluster.sh down     stops them and removes everything it created
 #
@@ -75,6 +78,10 @@ port = $port
 unix_socket_directories = '$dir'
 fsync = off
 max_connections = 400
+# Shard moves (citus_rebalance_start) copy with logical replication, so writes go on meanwhile.
+wal_level = logical
+# One Citus maintenance daemon per database; the tests make a database each.
+max_worker_processes = 128
 CONF
   as_pg "$PGBIN/pg_ctl" -D "$dir/$name" -l "$dir/$name.log" -w start >/dev/null \
     || die "node $name did not start: $(tail -n5 "$dir/$name.log")"
@@ -85,29 +92,50 @@ psql_on() { # port sql...
   psql -qAt -h 127.0.0.1 -p "$port" -U postgres "$@"
 }
 
+worker_node() { # port: a new worker node with the taskfleet database and the extension
+  local dir=$1 name=$2 port=$3
+  start_node "$name" "$port" "$dir"
+  psql_on "$port" -d postgres -c "CREATE DATABASE $DB" >/dev/null
+  psql_on "$port" -d "$DB" -c "CREATE EXTENSION citus" >/dev/null
+}
+
 up() {
+  local count=${1:-2}
   [[ -f "$STATE" ]] && die "a cluster is up already ($(cat "$STATE")); run down first"
+  [[ "$count" =~ ^[1-9]$ ]] || die "up takes a number of worker nodes, 1 to 9"
   install_citus
   local dir; dir=$(mktemp -d /tmp/taskfleet-citus.XXXXXX)
   [[ $(id -u) -eq 0 ]] && chown postgres: "$dir"
-  local coord w1 w2
-  coord=$(free_port); w1=$(free_port); w2=$(free_port)
-  echo "dir=$dir coordinator=$coord workers=$w1,$w2" > "$STATE"
+  local coord ports=() i
+  coord=$(free_port)
+  for ((i = 1; i <= count; i++)); do ports+=("$(free_port)"); done
+  echo "dir=$dir coordinator=$coord workers=$(IFS=,; echo "${ports[*]}")" > "$STATE"
   start_node coordinator "$coord" "$dir"
-  start_node worker1 "$w1" "$dir"
-  start_node worker2 "$w2" "$dir"
-  for port in "$coord" "$w1" "$w2"; do
-    psql_on "$port" -d postgres -c "CREATE DATABASE $DB" >/dev/null
-    psql_on "$port" -d "$DB" -c "CREATE EXTENSION citus" >/dev/null
-  done
+  psql_on "$coord" -d postgres -c "CREATE DATABASE $DB" >/dev/null
+  psql_on "$coord" -d "$DB" -c "CREATE EXTENSION citus" >/dev/null
   psql_on "$coord" -d "$DB" -c "SELECT citus_set_coordinator_host('127.0.0.1', $coord)" >/dev/null
-  for port in "$w1" "$w2"; do
-    psql_on "$coord" -d "$DB" -c "SELECT citus_add_node('127.0.0.1', $port)" >/dev/null
+  for ((i = 1; i <= count; i++)); do
+    worker_node "$dir" "worker$i" "${ports[i-1]}"
+    psql_on "$coord" -d "$DB" -c "SELECT citus_add_node('127.0.0.1', ${ports[i-1]})" >/dev/null
   done
   local nodes; nodes=$(psql_on "$coord" -d "$DB" -c "SELECT count(*) FROM citus_get_active_worker_nodes()")
-  [[ "$nodes" == 2 ]] || die "the coordinator sees $nodes worker nodes, not 2"
-  say "Citus $VERSION: coordinator on 127.0.0.1:$coord, worker nodes on $w1 and $w2 (data in $dir)"
+  [[ "$nodes" == "$count" ]] || die "the coordinator sees $nodes worker nodes, not $count"
+  say "Citus $VERSION: coordinator on 127.0.0.1:$coord, worker nodes on ${ports[*]} (data in $dir)"
   echo "DATABASE_URL=postgres://postgres@127.0.0.1:$coord/$DB?sslmode=disable"
+}
+
+add_node() {
+  [[ -f "$STATE" ]] || die "no cluster is up"
+  local dir coord workers port n
+  dir=$(sed -n 's/^dir=\([^ ]*\).*/\1/p' "$STATE")
+  coord=$(sed -n 's/.*coordinator=\([0-9]*\).*/\1/p' "$STATE")
+  workers=$(sed -n 's/.*workers=\([0-9,]*\).*/\1/p' "$STATE")
+  n=$(( $(tr ',' '\n' <<<"$workers" | wc -l) + 1 ))
+  port=$(free_port)
+  worker_node "$dir" "worker$n" "$port"
+  psql_on "$coord" -d "$DB" -c "SELECT citus_add_node('127.0.0.1', $port)" >/dev/null
+  sed -i "s/workers=$workers/workers=$workers,$port/" "$STATE"
+  say "worker node $n on 127.0.0.1:$port added; SELECT citus_rebalance_start() moves shards to it"
 }
 
 status() {
@@ -118,16 +146,17 @@ status() {
 down() {
   [[ -f "$STATE" ]] || { say "no cluster is up"; return 0; }
   local dir; dir=$(sed -n 's/^dir=\([^ ]*\).*/\1/p' "$STATE")
-  for name in worker2 worker1 coordinator; do
-    [[ -d "$dir/$name" ]] && as_pg "$PGBIN/pg_ctl" -D "$dir/$name" -m immediate stop >/dev/null 2>&1 || true
+  for node in "$dir"/worker* "$dir/coordinator"; do
+    [[ -d "$node" ]] && as_pg "$PGBIN/pg_ctl" -D "$node" -m immediate stop >/dev/null 2>&1 || true
   done
   rm -rf "$dir" "$STATE"
   say "stopped and removed $dir"
 }
 
 case "${1:-}" in
-  up) up ;;
+  up) up "${2:-2}" ;;
+  add-node) add_node ;;
   status) status ;;
   down) down ;;
-  *) die "usage: scripts/citus-cluster.sh up|status|down" ;;
+  *) die "usage: scripts/citus-cluster.sh up [N]|add-node|status|down" ;;
 esac

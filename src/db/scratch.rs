@@ -7,6 +7,10 @@
 //! closes its pools first, so the `WITH (FORCE)` of that line terminates nobody. A value that is
 //! never dropped explicitly (a panic, a cancelled future) drops its database when it goes out of
 //! scope, from a thread of its own.
+//!
+//! On a Citus coordinator (the URL's database has the extension and worker nodes), the database
+//! is made on every worker node too and joined into a cluster of its own (`sql/citus_scratch.sql`),
+//! so the benchmark and the demo run distributed; it is dropped everywhere.
 
 use std::time::Duration;
 
@@ -25,6 +29,8 @@ pub struct ScratchDatabase {
     url: String,
     server_url: String,
     server: String,
+    /// Citus worker nodes (host, port) that hold the database too; empty on PostgreSQL.
+    nodes: Vec<(String, u16)>,
     dropped: bool,
 }
 
@@ -47,13 +53,20 @@ impl ScratchDatabase {
         created.with_context(|| {
             format!("cannot create the throwaway database {name} on {server} (does DATABASE_URL's user have CREATEDB?)")
         })?;
-        Ok(Self {
+        let mut scratch = Self {
             url: with_database(server_url, &name),
             name,
             server_url: server_url.to_string(),
             server,
+            nodes: Vec::new(),
             dropped: false,
-        })
+        };
+        scratch.nodes = citus_nodes(&options).await?;
+        if !scratch.nodes.is_empty() {
+            // On failure the value is dropped here, and with it the database on every node.
+            join_citus(&options, &scratch.name, &scratch.nodes).await?;
+        }
+        Ok(scratch)
     }
 
     /// The database's name.
@@ -75,7 +88,7 @@ impl ScratchDatabase {
     /// (and their owners log it).
     pub async fn drop(mut self) -> Result<()> {
         self.dropped = true;
-        drop_database(&self.server_url, &self.name).await
+        drop_everywhere(&self.server_url, &self.name, &self.nodes).await
     }
 }
 
@@ -87,12 +100,13 @@ impl Drop for ScratchDatabase {
         // Not dropped by its owner: do it now, on a runtime of its own (this may run inside
         // another runtime, which cannot be blocked on).
         let (server_url, name) = (self.server_url.clone(), self.name.clone());
+        let nodes = std::mem::take(&mut self.nodes);
         let outcome = std::thread::spawn(move || {
             tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
                 .map_err(anyhow::Error::from)
-                .and_then(|rt| rt.block_on(drop_database(&server_url, &name)))
+                .and_then(|rt| rt.block_on(drop_everywhere(&server_url, &name, &nodes)))
         })
         .join()
         .unwrap_or_else(|_| Err(anyhow!("the thread dropping it panicked")));
@@ -102,10 +116,28 @@ impl Drop for ScratchDatabase {
     }
 }
 
-async fn drop_database(server_url: &str, name: &str) -> Result<()> {
+/// Drops the database on the server of `server_url` and on its Citus worker nodes: the nodes
+/// first, so the coordinator's copy, which knows them, goes last.
+async fn drop_everywhere(server_url: &str, name: &str, nodes: &[(String, u16)]) -> Result<()> {
+    let options: PgConnectOptions = server_url.parse()?;
+    let mut first_error = None;
+    for (host, port) in nodes {
+        let node = options.clone().host(host).port(*port);
+        if let Err(e) = drop_database(node, name).await {
+            first_error.get_or_insert(e);
+        }
+    }
+    let dropped = drop_database(options, name).await;
+    match first_error {
+        Some(e) => Err(e),
+        None => dropped,
+    }
+}
+
+async fn drop_database(options: PgConnectOptions, name: &str) -> Result<()> {
     let drop = statement("drop", name)?;
     crate::install_crypto_provider();
-    let mut admin = admin(server_url).await?;
+    let mut admin = admin_at(options).await?;
     let dropped = tokio::time::timeout(
         Duration::from_secs(30),
         sqlx::raw_sql(sqlx::AssertSqlSafe(drop)).execute(&mut admin),
@@ -126,6 +158,11 @@ async fn admin(server_url: &str) -> Result<PgConnection> {
     let options: PgConnectOptions = server_url
         .parse()
         .context("DATABASE_URL is not a valid postgres:// URL")?;
+    admin_at(options).await
+}
+
+/// [`admin`] with parsed options: a worker node's, or the throwaway database itself.
+async fn admin_at(options: PgConnectOptions) -> Result<PgConnection> {
     let target = format!("{}:{}", options.get_host(), options.get_port());
     let options = options
         .application_name("taskfleet")
@@ -142,6 +179,100 @@ async fn admin(server_url: &str) -> Result<PgConnection> {
     }
 }
 
+/// The Citus worker nodes of the server's database (none on PostgreSQL, or on a Citus server
+/// without worker nodes).
+async fn citus_nodes(options: &PgConnectOptions) -> Result<Vec<(String, u16)>> {
+    let mut admin = admin_at(options.clone()).await?;
+    let citus: Option<String> = sqlx::query_scalar(sql::CITUS_VERSION)
+        .fetch_optional(&mut admin)
+        .await?;
+    let mut nodes = Vec::new();
+    if citus.is_some() {
+        let listed: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(citus_line("nodes")?))
+            .fetch_all(&mut admin)
+            .await?;
+        for node in listed {
+            let (host, port) = node
+                .rsplit_once(':')
+                .and_then(|(h, p)| Some((h.to_string(), p.parse().ok()?)))
+                .with_context(|| format!("odd Citus node {node:?}"))?;
+            nodes.push((host, port));
+        }
+    }
+    let _ = admin.close().await;
+    Ok(nodes)
+}
+
+/// Makes the throwaway database `name` a Citus cluster of its own: the database and the extension
+/// on every worker node, then the extension on the coordinator's copy, which is told where it and
+/// the nodes are (`sql/citus_scratch.sql`).
+async fn join_citus(
+    coordinator: &PgConnectOptions,
+    name: &str,
+    nodes: &[(String, u16)],
+) -> Result<()> {
+    let extension = citus_line("extension")?;
+    for (host, port) in nodes {
+        let node = coordinator.clone().host(host).port(*port);
+        let mut admin = admin_at(node.clone()).await?;
+        let created = sqlx::raw_sql(sqlx::AssertSqlSafe(statement("create", name)?))
+            .execute(&mut admin)
+            .await;
+        let _ = admin.close().await;
+        created.with_context(|| format!("cannot create {name} on the Citus node {host}:{port}"))?;
+        let mut conn = admin_at(node.database(name)).await?;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(extension.clone()))
+            .execute(&mut conn)
+            .await?;
+        let _ = conn.close().await;
+    }
+    let mut conn = admin_at(coordinator.clone().database(name)).await?;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(extension))
+        .execute(&mut conn)
+        .await?;
+    let at = |which: &str, host: &str, port: u16| -> Result<String> {
+        let safe = !host.is_empty()
+            && host
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
+        if !safe {
+            bail!("unsafe Citus node host {host:?}");
+        }
+        Ok(citus_line(which)?
+            .replace("{host}", host)
+            .replace("{port}", &port.to_string()))
+    };
+    let here = at(
+        "coordinator",
+        coordinator.get_host(),
+        coordinator.get_port(),
+    )?;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(here))
+        .execute(&mut conn)
+        .await?;
+    for (host, port) in nodes {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(at("add", host, *port)?))
+            .execute(&mut conn)
+            .await?;
+    }
+    let _ = conn.close().await;
+    Ok(())
+}
+
+/// One line of `sql/citus_scratch.sql`.
+fn citus_line(which: &str) -> Result<String> {
+    template(sql::CITUS_SCRATCH, "citus_scratch.sql", which)
+}
+
+/// The `-- which:` line of a file of statement templates.
+fn template(file: &str, file_name: &str, which: &str) -> Result<String> {
+    let prefix = format!("-- {which}:");
+    file.lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .map(|t| t.trim().to_string())
+        .with_context(|| format!("sql/{file_name} lacks the {which} template"))
+}
+
 /// The CREATE / DROP DATABASE line of `sql/scratch_database.sql` for `name` (such statements take
 /// no parameters, so the name is checked instead).
 fn statement(which: &str, name: &str) -> Result<String> {
@@ -153,12 +284,7 @@ fn statement(which: &str, name: &str) -> Result<String> {
     if !safe {
         bail!("unsafe database name {name:?}");
     }
-    let prefix = format!("-- {which}:");
-    sql::SCRATCH_DATABASE
-        .lines()
-        .find_map(|l| l.strip_prefix(&prefix))
-        .map(|t| t.trim().replace("{name}", name))
-        .with_context(|| format!("sql/scratch_database.sql lacks the {which} template"))
+    Ok(template(sql::SCRATCH_DATABASE, "scratch_database.sql", which)?.replace("{name}", name))
 }
 
 /// `url` with its database (the path) replaced by `name`; user, host, port and query kept.

@@ -40,6 +40,7 @@ sql_files! {
     BENCH_MARK_COMPLETED => "bench_mark_completed.sql",
     BENCH_VACUUM => "bench_vacuum.sql",
     CITUS_DISTRIBUTE => "citus_distribute.sql",
+    CITUS_SCRATCH => "citus_scratch.sql",
     CITUS_VERSION => "citus_version.sql",
     CONTACT_EXISTS => "contact_exists.sql",
     DEMO_DBA_QUERY => "demo_dba_query.sql",

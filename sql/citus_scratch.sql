@@ -1,0 +1,12 @@
+-- citus_scratch.sql: not run as one statement; the lines a throwaway database (`taskfleet bench`,
+-- `taskfleet demo`) needs on a Citus cluster, used by db::scratch. Citus 12.1 does not propagate
+-- CREATE DATABASE, so the database is created on every worker node too, gets the extension
+-- everywhere, and its coordinator is told about the nodes; `taskfleet migrate`'s distribution
+-- then spreads the schema. Citus's own catalog and functions do not exist on plain PostgreSQL,
+-- so these cannot be prepared there; {host} is checked (letters, digits, dots, dashes) and
+-- {port} is a number.
+-- nodes:       SELECT nodename || ':' || nodeport FROM pg_dist_node WHERE groupid <> 0 AND noderole = 'primary' AND isactive ORDER BY nodeid
+-- extension:   CREATE EXTENSION IF NOT EXISTS citus
+-- coordinator: SELECT citus_set_coordinator_host('{host}', {port})
+-- add:         SELECT citus_add_node('{host}', {port})
+SELECT 1;
